@@ -1,0 +1,36 @@
+# Two commands do all set-up: `make lab` (open the notebooks) and `make test` (run every test,
+# notebooks included, in quick mode). Both create .venv on first use and refresh it when
+# pyproject.toml changes. Needs only Python 3.10+, pip and make.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.nasbook-installed
+PYTEST_ARGS ?=
+
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONWARNINGS ?= ignore::DeprecationWarning
+
+.PHONY: install lab test book clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "nasbook needs Python 3.10 or newer; found " + sys.version.split()[0])'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1
+
+test: $(STAMP)
+	NASBOOK_QUICK=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+book: $(STAMP)
+	mkdir -p build
+	NASBOOK_QUICK=0 $(BIN)/jupyter nbconvert --to html --execute \
+	    --ExecutePreprocessor.timeout=-1 --output-dir build notebooks/[0-9]*.ipynb
+
+clean:
+	rm -rf build .pytest_cache notebooks/runs

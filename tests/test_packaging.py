@@ -1,0 +1,44 @@
+"""pyproject.toml and environment.yml must list the same requirements."""
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+import yaml
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _normal(lines):
+    out = {}
+    for line in lines:
+        req = Requirement(line)
+        key = (req.name.lower().replace("_", "-"), str(req.marker) if req.marker else "")
+        out[key] = str(req.specifier)
+    return out
+
+
+def test_environment_yml_matches_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = _normal(project["dependencies"] + project["optional-dependencies"]["test"])
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    listed = _normal(line for line in pip_section if not line.startswith("-"))
+    assert listed == wanted
+    assert "-e ." in pip_section
+
+
+def test_every_dependency_has_floor_and_ceiling():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for line in project["dependencies"] + project["optional-dependencies"]["test"]:
+        spec = str(Requirement(line).specifier)
+        assert ">=" in spec and "<" in spec.replace("<=", ""), line
+
+
+def test_ci_runs_what_the_readme_says():
+    ci = (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "make test" in ci and "make test" in readme and "make lab" in readme
