@@ -21,7 +21,7 @@ __version__ = "0.1.0"
 # Submodules imported lazily on first attribute access (nb.plot, nb.optim, ...).
 _SUBMODULES = {
     "config", "data", "plot", "optim", "metrics", "exercises", "explain", "attention",
-    "widgets", "space", "search", "results", "strategies", "bench", "cli", "tour",
+    "widgets", "space", "search", "results", "strategies", "bench", "cli", "models",
 }
 
 __all__ = [

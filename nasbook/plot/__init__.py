@@ -17,4 +17,5 @@ for _info in pkgutil.iter_modules(__path__):
     for _name in getattr(_module, "__all__", []):
         globals()[_name] = getattr(_module, _name)
         __all__.append(_name)
-del _info, _module, _name
+for _leftover in ("_info", "_module", "_name", "_leftover"):
+    globals().pop(_leftover, None)
