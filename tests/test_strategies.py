@@ -292,3 +292,26 @@ def test_base_class_is_abstract_about_proposals():
     assert set(values) == set(NAMES) and all(v in range(4) for v in values.values())
     with pytest.raises(NotImplementedError):
         oracle.populate_space("0")
+
+
+def test_registry_builds_every_strategy_by_name():
+    import nasbook as nb
+
+    names = nb.strategies.available()
+    assert {"greedy", "random", "evolution", "reinforce", "bayesian", "hyperband"} <= set(names)
+    oracle = nb.strategies.get("evolution", objective="val_loss", max_trials=5, seed=0,
+                               population_size=4, sample_size=2)
+    assert isinstance(oracle, EvolutionOracle) and oracle.objective.direction == "min"
+    with pytest.raises(nb.strategies.StrategyError, match="population_size"):
+        nb.strategies.get("evolution", population_size=1)
+    with pytest.raises(nb.strategies.StrategyError, match="does not take"):
+        nb.strategies.get("greedy", temperature=2)
+    with pytest.raises(nb.strategies.StrategyError, match="Did you mean 'evolution'"):
+        nb.strategies.get("evolutionary")
+
+
+def test_seed_zero_is_a_fixed_seed():
+    score, _ = additive_objective()
+    a = drive(make(EvolutionOracle, 0, max_trials=12), score, persist=False)
+    b = drive(make(EvolutionOracle, 0, max_trials=12), score, persist=False)
+    assert [h["values"] for h in a] == [h["values"] for h in b]

@@ -69,9 +69,13 @@ class ArchitectureOracle(kt.Oracle):
 
     def __init__(self, objective=None, max_trials=None, hyperparameters=None, seed=None,
                  architecture_key=None, max_proposal_attempts=50, **kwargs):
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+            raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
+        # keras-tuner reads seed=0 as "no seed"; our own generator takes every integer
         super().__init__(objective=objective, max_trials=max_trials,
-                         hyperparameters=hyperparameters, seed=seed, **kwargs)
-        self._rng = np.random.default_rng(self.seed)
+                         hyperparameters=hyperparameters,
+                         seed=None if seed is None else seed + 1, **kwargs)
+        self._rng = np.random.default_rng(self.seed if seed is None else seed)
         self._architecture_key = architecture_key or _key_of
         self.max_proposal_attempts = int(max_proposal_attempts)
         self.duplicates_skipped = 0

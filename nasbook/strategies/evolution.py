@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from nasbook.strategies.base import ArchitectureOracle, domain
 
-__all__ = ["EvolutionOracle"]
+__all__ = ["EvolutionOracle", "evolution"]
 
 
 class EvolutionOracle(ArchitectureOracle):
@@ -110,3 +110,23 @@ class EvolutionOracle(ArchitectureOracle):
     def set_state(self, state):
         super().set_state(state)
         self.lineage = state.get("evolution", {}).get("lineage", {})
+
+
+def evolution(objective="val_accuracy", max_trials=10, seed=None, population_size=10,
+              sample_size=3, crossover_rate=0.0, architecture_key=None):
+    """Registry factory: ``nb.strategies.get("evolution", population_size=8, sample_size=3)``."""
+    from nasbook.strategies import make_objective
+
+    return EvolutionOracle(objective=make_objective(objective), max_trials=max_trials,
+                           seed=seed, population_size=population_size, sample_size=sample_size,
+                           crossover_rate=crossover_rate, architecture_key=architecture_key)
+
+
+def _register():
+    from nasbook.strategies import register
+
+    register("evolution", evolution,
+             "aging evolution (Real et al. 2019): mutate the best of a sample, oldest dies")
+
+
+_register()

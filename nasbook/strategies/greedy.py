@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from nasbook.strategies.base import IDLE, ArchitectureOracle, domain
 
-__all__ = ["GreedyOracle"]
+__all__ = ["GreedyOracle", "greedy"]
 
 
 class GreedyOracle(ArchitectureOracle):
@@ -150,3 +150,21 @@ class GreedyOracle(ArchitectureOracle):
         self.pending, self.step_trials = g["pending"], g["step_trials"]
         self.pass_improved, self.restarts_used = g["pass_improved"], g["restarts_used"]
         self.path = [tuple(p) for p in g["path"]]
+
+
+def greedy(objective="val_accuracy", max_trials=10, seed=None, start="default", restarts=3,
+           architecture_key=None):
+    """Registry factory: ``nb.strategies.get("greedy", max_trials=20, restarts=1)``."""
+    from nasbook.strategies import make_objective
+
+    return GreedyOracle(objective=make_objective(objective), max_trials=max_trials, seed=seed,
+                        start=start, restarts=restarts, architecture_key=architecture_key)
+
+
+def _register():
+    from nasbook.strategies import register
+
+    register("greedy", greedy, "greedy: coordinate-wise hill climbing with random restarts")
+
+
+_register()

@@ -29,7 +29,7 @@ import numpy as np
 
 from nasbook.strategies.base import ArchitectureOracle, domain
 
-__all__ = ["ReinforceOracle", "softmax"]
+__all__ = ["ReinforceOracle", "reinforce", "softmax"]
 
 
 def softmax(logits) -> np.ndarray:
@@ -157,3 +157,24 @@ class ReinforceOracle(ArchitectureOracle):
         self.baseline, self.updates = r["baseline"], r["updates"]
         self.variance = r["variance"]
         self.policy_history = r["policy_history"]
+
+
+def reinforce(objective="val_accuracy", max_trials=10, seed=None, learning_rate=0.3,
+              baseline_decay=0.8, entropy_weight=0.01, normalize=True, architecture_key=None):
+    """Registry factory: ``nb.strategies.get("reinforce", learning_rate=0.5)``."""
+    from nasbook.strategies import make_objective
+
+    return ReinforceOracle(objective=make_objective(objective), max_trials=max_trials,
+                           seed=seed, learning_rate=learning_rate,
+                           baseline_decay=baseline_decay, entropy_weight=entropy_weight,
+                           normalize=normalize, architecture_key=architecture_key)
+
+
+def _register():
+    from nasbook.strategies import register
+
+    register("reinforce", reinforce,
+             "REINFORCE (after Zoph & Le 2017): a softmax policy per decision")
+
+
+_register()
