@@ -463,24 +463,38 @@ class SearchSpace(keras_tuner.HyperModel):
         for combo in itertools.product(*(self._all[n].choices for n in names)):
             yield dict(zip(names, combo))
 
-    def size(self) -> int:
-        """Number of distinct models the space can build (configurations of active decisions).
+    def size_table(self):
+        """A DataFrame: one row per setting of the layer counts, the number of distinct models
+        with those counts (``models``) and the raw combinations of all decisions (``raw``).
 
-        For each choice of the layer counts, multiply the numbers of choices of the decisions
-        that are active then (a ``connection`` that builds the same model is counted once);
-        sum over the counts. Compare :meth:`raw_size`, which multiplies every decision.
+        Usage: ``space.size_table()`` (its ``models`` column sums to :meth:`size`)
         """
-        total = 0
+        import pandas as pd
+
+        rows = []
+        names = self._count_names()
+        raw_other = self.raw_size() // max(1, math.prod(len(self._all[n].choices)
+                                                         for n in names if not self._fixed(n)))
         for counts in self._count_assignments():
             full = self._resolve(counts)
             kinds = {layer.kind for _, _, layer in self._built(full)}
             product = 1
             for n in self._active_names(full) - set(counts):
-                k = (len(self._effective_connections(kinds)) if n == "connection"
-                     else len(self._all[n].choices))
-                product *= k
-            total += product
-        return total
+                product *= (len(self._effective_connections(kinds)) if n == "connection"
+                            else len(self._all[n].choices))
+            rows.append({**counts, "models": product, "raw": raw_other})
+        return pd.DataFrame(rows)
+
+    def size(self) -> int:
+        """Number of distinct models the space can build (configurations of active decisions).
+
+        For each choice of the layer counts, multiply the numbers of choices of the decisions
+        that are active then (a ``connection`` that builds the same model is counted once);
+        sum over the counts. Compare :meth:`raw_size`, which multiplies every decision, built
+        or not: with ``n_blocks=1`` the values of ``filters_2`` change nothing, yet the raw
+        count treats each of them as a new configuration.
+        """
+        return int(self.size_table()["models"].sum())
 
     def raw_size(self) -> int:
         """The product of every decision's number of choices, built or not (an overcount)."""
@@ -496,18 +510,19 @@ class SearchSpace(keras_tuner.HyperModel):
                 count = f"{stage.count.name} in {list(self._all[stage.count.name].choices)}"
             else:
                 count = f"{stage.count}x"
-            kinds = " -> ".join(layer.label or layer.kind for layer in stage.copies[0]) \
+            kinds = " -> ".join(self._kind_name(layer) for layer in stage.copies[0]) \
                 if stage.copies else "(nothing)"
             lines.append(f"  stage {s + 1} ({stage.label or 'layers'}): {kinds}, {count}")
         lines.append("  decisions:")
-        width = max([len(n) for n in self._all] + [8])
-        for d in self._all.values():
-            if len(d.choices) == 1:
-                continue
+        shown = [d for d in self._all.values() if len(d.choices) > 1]
+        width = max([len(d.name) for d in shown] + [8])
+        texts = ["[" + ", ".join(map(str, d.choices)) + "]" for d in shown]
+        cwidth = max([len(t) for t in texts] + [8])
+        for d, choices in zip(shown, texts):
             cond = self._conditions.get(d.name)
-            when = f"   (only when {cond[0]} >= {min(cond[1])})" if cond else ""
-            choices = ", ".join(map(str, d.choices))
-            lines.append(f"    {d.name:<{width}}  [{choices}]  default {d.default}{when}")
+            when = f"  only when {cond[0]} >= {min(cond[1])}" if cond else ""
+            lines.append(f"    {d.name:<{width}}  {choices:<{cwidth}}  default "
+                         f"{str(d.default):<6}{when}".rstrip())
         fixed = self.fixed_values()
         if fixed:
             lines.append("  fixed: " + ", ".join(f"{k}={v}" for k, v in fixed.items()))
@@ -515,6 +530,11 @@ class SearchSpace(keras_tuner.HyperModel):
                      f"settings actually built); {self.raw_size():,} raw combinations of "
                      f"all {len(self.decisions())} decisions")
         return "\n".join(lines)
+
+    def _kind_name(self, layer):
+        r = self.rank
+        return {"conv": f"Conv{r}D", "pool": "pooling", "dense": "Dense", "flatten": "Flatten",
+                "dropout": "Dropout", "global_pool": "global pooling"}.get(layer.kind, layer.kind)
 
     def summary(self) -> None:
         """Print :meth:`describe`."""
