@@ -1,0 +1,159 @@
+"""The ``nasbook`` command: run a search headless, then look at it.
+
+Usage::
+
+    nasbook search --dataset mnist1d --space cnn --strategy random --max-trials 20 \\
+        --time-budget 600 --out runs/demo
+    nasbook show runs/demo              # the trials table and the best trial
+    nasbook show runs/demo --csv runs/demo/trials.csv
+
+Running ``nasbook search`` again with the same ``--out`` resumes the search (``--overwrite``
+starts afresh). ``--space`` takes a preset name (``mlp``, ``cnn``, ``residual_cnn``) or a JSON
+file in the source text's dictionary format.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["main", "build_parser"]
+
+
+def _option(text: str):
+    """Parse ``key=value`` (value read as JSON when it can be: numbers, true, null, lists)."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+    key, value = text.split("=", 1)
+    try:
+        return key.strip(), json.loads(value)
+    except ValueError:
+        return key.strip(), value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nasbook", description="Neural Architecture Search on a laptop CPU.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    s = sub.add_parser("search", help="run (or resume) a search into a run directory",
+                       description="Run a search; run again with the same --out to resume.")
+    s.add_argument("--dataset", default="mnist1d",
+                   help="digits, mnist1d (offline), mnist, fashion_mnist (default mnist1d)")
+    s.add_argument("--space", default="cnn",
+                   help="preset name (mlp, cnn, residual_cnn) or a JSON file in the source "
+                        "text's dictionary format (default cnn)")
+    s.add_argument("--strategy", default="random", help="random, bayesian, hyperband, ... "
+                   "(nb.strategies.available())")
+    s.add_argument("--objective", default="val_accuracy",
+                   help="val_accuracy, val_loss, val_f1, ... (default val_accuracy)")
+    s.add_argument("--max-trials", type=int, default=10)
+    s.add_argument("--time-budget", type=float, default=None, help="seconds; no new trial "
+                   "starts once spent")
+    s.add_argument("--target", type=float, default=None,
+                   help="stop once the objective reaches this value")
+    s.add_argument("--epochs", type=int, default=10, help="epochs per trial (default 10)")
+    s.add_argument("--patience", type=int, default=3,
+                   help="early-stopping patience in epochs, 0 for none (default 3)")
+    s.add_argument("--batch-size", type=int, default=64)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--n-train", type=int, default=None,
+                   help="use at most this many training examples (quick runs)")
+    s.add_argument("--n-val", type=int, default=None,
+                   help="use at most this many validation examples")
+    s.add_argument("--max-consecutive-failures", type=int, default=3)
+    s.add_argument("--option", action="append", type=_option, default=[], metavar="KEY=VALUE",
+                   help="a strategy option, e.g. --option num_initial_points=4 (repeatable)")
+    s.add_argument("--out", required=True, help="the run directory")
+    s.add_argument("--overwrite", action="store_true",
+                   help="delete the run directory first and start afresh")
+    s.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    show = sub.add_parser("show", help="print the trials of a run directory and its best trial")
+    show.add_argument("run_dir")
+    show.add_argument("--csv", default=None, help="also write the trials table to this CSV")
+    show.add_argument("--all", action="store_true", help="show every column")
+    return parser
+
+
+def _load_space(name, ds):
+    from nasbook import space as space_module
+
+    path = Path(name)
+    if path.suffix == ".json" or path.exists():
+        try:
+            source = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot read the space file {path}: {exc}") from exc
+        return space_module.from_dict(source, ds.input_shape, ds.num_classes)
+    return space_module.preset(name, ds.input_shape, ds.num_classes)
+
+
+def _cmd_search(args) -> int:
+    import nasbook as nb
+    from nasbook.search import search
+
+    ds = nb.load_dataset(args.dataset, seed=args.seed)
+    if args.n_train or args.n_val:
+        ds = ds.subset(n_train=args.n_train, n_val=args.n_val, seed=args.seed)
+    space = _load_space(args.space, ds)
+    result = search(ds, space, strategy=args.strategy, objective=args.objective,
+                    max_trials=args.max_trials, time_budget=args.time_budget,
+                    target=args.target, epochs=args.epochs,
+                    early_stopping_patience=args.patience or None,
+                    batch_size=args.batch_size, run_dir=args.out, overwrite=args.overwrite,
+                    seed=args.seed, max_consecutive_failures=args.max_consecutive_failures,
+                    progress=not args.no_progress, **dict(args.option))
+    print(result.table())
+    _print_best(result)
+    return 0
+
+
+def _print_best(result):
+    if result.counts()["completed"]:
+        print(f"\nbest: trial {result.best_trial}, {result.objective} "
+              f"{result.best_score:.4f}")
+        print("  " + ", ".join(f"{k}={v}" for k, v in result.best_config.items()))
+    else:
+        print("\nno completed trial yet")
+
+
+def _cmd_show(args) -> int:
+    from nasbook.results import SearchResult
+
+    result = SearchResult.load(args.run_dir)
+    manifest = result.manifest
+    print(f"run dir:   {result.run_dir}")
+    print(f"dataset:   {manifest['dataset']['name']} (train {manifest['dataset']['n_train']}, "
+          f"val {manifest['dataset']['n_val']})")
+    print(f"strategy:  {manifest.get('strategy')}, objective {result.objective} "
+          f"({result.direction})")
+    print(f"stopped:   {result.stop_reason}")
+    print(f"trials:    {result.summary()}\n")
+    if len(result):
+        frame_text = result.trials.to_string() if args.all else result.table()
+        print(frame_text)
+    _print_best(result)
+    if args.csv:
+        print(f"\nwrote {result.to_csv(args.csv)}")
+    return 0
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``nasbook`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers = {"search": _cmd_search, "show": _cmd_show}
+    try:
+        return handlers[args.command](args)
+    except KeyboardInterrupt:
+        print("nasbook: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    except (ValueError, RuntimeError, OSError) as exc:  # our errors say what to do
+        print(f"nasbook: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
