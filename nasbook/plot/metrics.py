@@ -7,6 +7,7 @@ Usage::
 """
 import numpy as np
 import seaborn as sns
+from matplotlib.patches import Patch
 
 from nasbook.plot.style import PALETTE, subplots
 
@@ -61,7 +62,7 @@ def metric_comparison(table, metrics, *, model="model", ax=None, title=None):
         xs = np.arange(len(metrics)) + (i - (len(models) - 1) / 2) * width
         values = [row[m] for m in metrics]
         best = [row[m] == table[m].max() for m in metrics]
-        ax.bar(xs, values, width=width * 0.95, color=PALETTE[i % len(PALETTE)], label=name,
+        ax.bar(xs, values, width=width * 0.95, color=PALETTE[i % len(PALETTE)],
                edgecolor=["k" if b else "none" for b in best],
                linewidth=[2 if b else 0 for b in best])
     ax.set_xticks(np.arange(len(metrics)))
@@ -69,6 +70,7 @@ def metric_comparison(table, metrics, *, model="model", ax=None, title=None):
     low = float(np.nanmin(table[metrics].to_numpy()))
     ax.set_ylim(max(0.0, low - 0.1), 1.0)
     ax.set_ylabel("score (higher is better)")
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    handles = [Patch(color=PALETTE[i % len(PALETTE)], label=name) for i, name in enumerate(models)]
+    ax.legend(handles=handles, fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.set_title(title or "the same models under different objectives (best outlined)")
     return fig
