@@ -155,3 +155,29 @@ def test_clear_errors(digits):
         E.deletion_insertion(model, x, {"random": attr})
     with pytest.raises(TypeError, match="callable"):
         E.randomisation_check(model, x, {"bad": 3})
+
+
+def test_plots_and_explorer_build_headless(digits):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ds, model = digits
+    x = ds.x_test[:3]
+    maps = {m: attribute(model, x, method=m) for m in ("saliency", "grad_cam")}
+    grid = nb.plot.attribution_grid(x, maps, labels=ds.y_test[:3])
+    assert len(grid.axes) == 3 * 3
+    curves = nb.plot.deletion_curves(E.deletion_insertion(model, x, maps, steps=8))
+    assert [len(ax.lines) for ax in curves.axes] == [3, 3]  # two maps and the random one
+    table = E.randomisation_check(model, x, ["saliency", E.input_map], layers=["logits"])
+    assert len(nb.plot.sanity_bars(table).axes) == 2
+    with pytest.raises(ValueError, match="ONE example"):
+        nb.plot.heatmap(plt.gca(), x, maps["saliency"])
+    explorer = nb.widgets.explanation_explorer(model, x, ds.y_test[:3], methods=["saliency",
+                                                                                 "occlusion"])
+    explorer.example.value = 2
+    explorer.method.value = "occlusion"
+    np.testing.assert_allclose(explorer.attribution(), attribute(model, x[2], method="occlusion"))
+    assert len(explorer.figure().axes) == 4  # input, prediction, map, colour bar
+    plt.close("all")

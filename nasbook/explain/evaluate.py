@@ -342,8 +342,9 @@ def randomisation_check(model, x, methods, *, target=None, layers=None, absolute
 
     for label, _ in fns:
         record(0, "(trained)", label, originals[label])
+    clone = randomised_copy(net, (), seed=seed)  # one clone, destroyed a layer at a time
     for step in range(1, len(layers) + 1):
-        clone = randomised_copy(net, layers[:step], seed=seed)
+        _reinitialise(clone.get_layer(layers[step - 1]), seed + step - 1)
         for label, fn in fns:
             record(step, layers[step - 1], label, prep(fn(clone, xb, t)))
     return pd.DataFrame(rows)
