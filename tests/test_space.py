@@ -69,8 +69,8 @@ def _extremes(space):
 @pytest.mark.parametrize("name", PRESET_NAMES)
 def test_every_sampled_preset_configuration_builds(name, shape):
     space = preset(name, shape, 10)
-    rng = np.random.default_rng(hash((name, shape)) % 2**32)
-    configs = _extremes(space) + [space.sample_values(rng) for _ in range(6)]
+    rng = np.random.default_rng([PRESET_NAMES.index(name), SHAPES.index(shape)])
+    configs = _extremes(space) + [space.sample_values(rng) for _ in range(5)]
     for values in configs:
         _check_model(space, values, space.build_model(values))
     keras.backend.clear_session()
@@ -78,7 +78,7 @@ def test_every_sampled_preset_configuration_builds(name, shape):
 
 def test_sampled_configurations_train_for_a_tiny_epoch():
     ds = nb.load_dataset("mnist1d").subset(n_train=64)
-    for i, name in enumerate(["cnn", "residual_cnn"]):  # an MLP trains in notebook 01
+    for i, name in enumerate(["mlp", "residual_cnn"]):  # a plain CNN trains below
         space = preset(name, ds.input_shape, ds.num_classes)
         values = space.sample_values(np.random.default_rng(i))
         model = space.build_model(values)
