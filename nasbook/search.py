@@ -62,6 +62,7 @@ __all__ = ["search", "SearchError", "MANIFEST", "RECORD", "MODEL_FILE"]
 MANIFEST = "manifest.json"
 RECORD = "nasbook_trial.json"
 MODEL_FILE = "model.keras"
+KILLED = "killed or crashed (never ended)"
 FORMAT_VERSION = 1
 
 # keras-tuner's Hyperband adds these bookkeeping values to a trial; they are not decisions.
@@ -565,6 +566,9 @@ def _prepare_run_dir(run_dir: Path, overwrite: bool, request: dict) -> dict:
                               f"search with the same {label}; to start another search use a "
                               f"new run_dir, or overwrite=True to replace this one.")
     manifest.update({k: v for k, v in request.items() if k not in ("space",)})
+    for session in manifest.get("sessions", []):
+        if session.get("stop_reason") == "running":  # that process never got to say why
+            session["stop_reason"] = KILLED
     return manifest
 
 
@@ -765,6 +769,8 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
                 tuner._try_run_and_update_trial(trial)
                 tuner.on_trial_end(trial)
                 session["trials_run"] += 1
+                session["seconds"] = time.perf_counter() - start
+                write_json(run_dir / MANIFEST, manifest)
                 rec = read_json(run_dir / f"trial_{trial.trial_id}" / RECORD) or {}
                 bar.trial_ends(rec, _best(_records(run_dir), objective_obj),
                                time.perf_counter() - start)

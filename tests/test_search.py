@@ -19,7 +19,7 @@ from sklearn.metrics import accuracy_score, f1_score
 
 import nasbook as nb
 from nasbook.results import SearchResult
-from nasbook.search import RECORD, SearchError
+from nasbook.search import KILLED, RECORD, SearchError
 
 N_TRAIN, N_VAL = 300, 200
 
@@ -234,5 +234,6 @@ def test_resume_after_kill_keeps_every_finished_trial(ds, tmp_path):
     for tid, rec in kept.items():  # ... and no finished trial was retrained or lost
         assert _finished(run_dir)[tid]["ended_at"] == rec["ended_at"]
         assert (run_dir / f"trial_{tid}" / "model.keras").stat().st_mtime_ns == stamps[tid]
-    assert result.manifest["sessions"][0]["stop_reason"] == "running"  # killed, never ended
+    assert result.manifest["sessions"][0]["stop_reason"] == KILLED
+    assert result.manifest["sessions"][0]["trials_run"] == len(kept)
     assert result.stop_reason.startswith("max_trials reached")

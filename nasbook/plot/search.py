@@ -7,6 +7,7 @@ Usage::
     nb.plot.trial_curves(result, "val_accuracy")     # one learning curve per trial
 """
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from nasbook.plot.style import PALETTE, subplots
 
@@ -27,7 +28,8 @@ def search_history(result, *, reference=None, reference_label=None, size=3.4):
     """Best objective so far against the trial number (left) and the search time (right).
 
     Each finished trial is a dot (failed trials a cross at the bottom edge); the step line is
-    the best so far. ``reference`` draws a horizontal line (e.g. a paper's accuracy).
+    the best so far. Search time is the summed duration of the trials (pauses between resumed
+    sessions do not count). ``reference`` draws a horizontal line (e.g. a paper's accuracy).
     Accepts a SearchResult or a run directory. Returns the figure.
     """
     result = _result(result)
@@ -43,8 +45,9 @@ def search_history(result, *, reference=None, reference_label=None, size=3.4):
     ok = hist.status != "failed"
     finite = hist.score[ok]
     low = float(np.nanmin(finite)) if finite.notna().any() else 0.0
-    for ax, x, xlabel in ((axes[0], hist.trial + 1, "trial (in the order they finished)"),
-                          (axes[1], minutes, "search time (minutes, summed trial durations)")):
+    count = np.arange(1, len(hist) + 1)
+    for ax, x, xlabel in ((axes[0], count, "trials finished"),
+                          (axes[1], minutes, "search time (min)")):
         x = np.asarray(x, dtype=float)
         ax.scatter(x[ok], hist.score[ok], s=18, color=PALETTE[0], alpha=0.6, label="a trial",
                    zorder=3)
@@ -58,6 +61,7 @@ def search_history(result, *, reference=None, reference_label=None, size=3.4):
                        label=reference_label or f"reference {reference:g}")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(name)
+    axes[1].set_xlim(left=0)
     if len(hist) <= 30:
         axes[0].set_xticks(np.arange(1, len(hist) + 1, max(1, len(hist) // 10)))
     axes[0].set_title(f"Best {name} so far")
@@ -89,6 +93,7 @@ def trial_curves(result, metric="val_accuracy", *, trials=None, highlight_best=T
                 lw=2.2 if is_best else 1.0, alpha=1.0 if is_best else 0.45,
                 color=PALETTE[1] if is_best else "0.45",
                 label=f"best trial ({trial})" if is_best else None, zorder=3 if is_best else 2)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
     ax.set_ylabel(_label(metric))
     ax.set_title(f"{_label(metric).capitalize()} per epoch, one line per trial")
