@@ -83,7 +83,7 @@ class Additivity:
         verdict = "holds" if self.ok else "FAILS"
         return (f"additivity {verdict}: max |sum(SHAP) - (f(x) - base)| = {self.max_abs_gap:.3g} "
                 f"({100 * self.relative_gap:.2f}% of the largest |f(x) - base|; "
-                f"tolerance {100 * self.tolerance:.1f}%)")
+                f"tolerance {100 * self.tolerance:.2g}%)")
 
 
 # --- the DeepExplainer guard ---------------------------------------------------------------
