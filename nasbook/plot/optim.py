@@ -97,9 +97,9 @@ def optimizer_curves(curves, *, metric="loss", ax=None, log=True, xlabel="epoch"
     if log:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(metric + (" (solid: train, dashed: validation)" if metric != "loss" or
-                            any(isinstance(getattr(c, "history", c), dict)
-                                for c in curves.values()) else ""))
+    has_val = any(f"val_{metric}" in getattr(c, "history", c) for c in curves.values()
+                  if isinstance(getattr(c, "history", c), dict))
+    ax.set_ylabel(metric + (" (solid: train, dashed: validation)" if has_val else ""))
     ax.legend(fontsize=8)
     ax.set_title(title or f"{metric} by optimiser")
     return fig
@@ -115,6 +115,7 @@ def learning_rate_sweep(table, *, x="learning_rate", y="final_loss", hue="optimi
         fig = ax.figure
     for i, (name, group) in enumerate(table.groupby(hue, sort=False)):
         group = group.sort_values(x)
+        group = group[np.isfinite(group[y].astype(float)) & (group[y].abs() < 1e100)]
         ax.plot(group[x], group[y], "-o", color=optimizer_colour(name, i), lw=2, ms=4,
                 label=name)
     ax.set_xscale("log")
