@@ -526,9 +526,15 @@ class SearchSpace(keras_tuner.HyperModel):
         fixed = self.fixed_values()
         if fixed:
             lines.append("  fixed: " + ", ".join(f"{k}={v}" for k, v in fixed.items()))
-        lines.append(f"  size: {self.size():,} distinct models (architecture + training "
-                     f"settings actually built); {self.raw_size():,} raw combinations of "
-                     f"all {len(self.decisions())} decisions")
+        size, raw = self.size(), self.raw_size()
+        lines.append(f"  size: {size:,} distinct models (architecture + training settings "
+                     f"actually built); {raw:,} raw combinations of all "
+                     f"{len(self.decisions())} decisions")
+        conditional = [(n, c) for n, c in self._conditions.items() if c and not self._fixed(n)]
+        if size != raw and conditional:
+            name, (count, on) = conditional[-1]
+            lines.append(f"  (the raw count also counts values of layers that are not built, "
+                         f"e.g. {name} when {count} < {min(on)})")
         return "\n".join(lines)
 
     def _kind_name(self, layer):

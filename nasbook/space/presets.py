@@ -115,9 +115,10 @@ def preset(name, input_shape, num_classes, **overrides) -> SearchSpace:
         if not allowed:
             raise SpaceError(f"input {input_shape} is too small for kernel sizes "
                              f"{spec['kernel']}; offer smaller kernels")
-        if len(allowed) > 1:
-            decisions.append(Decision("n_blocks", allowed, defaults.get("n_blocks")
-                                      if defaults.get("n_blocks") in allowed else None))
+        if len(allowed) > 1:   # a default too deep for this input becomes the deepest allowed
+            wanted = defaults.get("n_blocks", allowed[0])
+            default = max([n for n in allowed if n <= wanted] or allowed[:1])
+            decisions.append(Decision("n_blocks", allowed, default))
         for j in range(max(allowed)):
             decisions.append(decision(f"filters_{j + 1}", "filters"))
             decisions.append(Decision(f"kernel_{j + 1}", kernels[j],
