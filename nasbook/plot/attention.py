@@ -22,9 +22,9 @@ def attention_overlay(x, maps, *, labels=None, predictions=None, class_names=Non
             parts.append(f"true {class_names[labels[i]] if class_names else labels[i]}")
         if predictions is not None:
             parts.append(f"pred {class_names[predictions[i]] if class_names else predictions[i]}")
-        draw_map(axes[0, i], x[i], maps[i], cmap="magma_r", symmetric=False,
+        draw_map(axes[0, i], x[i], maps[i], cmap="YlOrRd", symmetric=False,
                  vmax=float(np.max(maps[i])), title=", ".join(parts) or None)
-    fig.suptitle("attention weights over the input (darker = more weight; black: the input)", fontsize=10)
+    fig.suptitle("attention weights over the input (darker red = more weight; black: the input)", fontsize=10)
     return fig
 
 
@@ -37,11 +37,11 @@ def attention_vs_saliency(x, attention, saliency, *, correlations=None):
     fig, axes = subplots(n, 3, size=2.2, squeeze=False)
     for i in range(n):
         draw_map(axes[i, 0], x[i], title="input" if i == 0 else None)
-        draw_map(axes[i, 1], x[i], attention[i], cmap="magma_r", symmetric=False,
+        draw_map(axes[i, 1], x[i], attention[i], cmap="YlOrRd", symmetric=False,
                  title="attention" if i == 0 else None)
         note = "" if correlations is None else f"ρ = {correlations[i]:+.2f}"
         head = "|gradient|" + (f"\n{note}" if note else "") if i == 0 else note
-        draw_map(axes[i, 2], x[i], np.abs(saliency[i]), cmap="magma_r", symmetric=False,
+        draw_map(axes[i, 2], x[i], np.abs(saliency[i]), cmap="YlOrRd", symmetric=False,
                  title=head or None)
     fig.suptitle("where the model attends vs. what its output is sensitive to", fontsize=10)
     return fig
@@ -54,9 +54,11 @@ def attention_intervention_hist(changes, *, xlabel="change in the predicted clas
     values = np.concatenate([np.asarray(v) for v in changes.values()])
     bins = np.linspace(float(values.min()), float(values.max()) or 1.0, 30)
     for (name, v), colour in zip(changes.items(), PALETTE):
-        ax.hist(np.asarray(v), bins=bins, alpha=0.55, color=colour, label=name)
+        v = np.asarray(v).ravel()
+        ax.hist(v, bins=bins, alpha=0.55, color=colour, label=name,
+                weights=np.full(len(v), 1.0 / len(v)))
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("examples")
+    ax.set_ylabel("fraction of cases")
     ax.legend(fontsize=8)
     ax.set_title(title, fontsize=10)
     return fig
