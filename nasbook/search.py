@@ -39,6 +39,15 @@ Duplicates: a trial whose active decisions equal those of a finished trial build
 and trains it the same way, so it is not retrained: it is recorded as ``duplicate`` and reuses
 that trial's score (the strategy still sees a score for what it proposed; it costs no training
 and has no model file of its own).
+
+keras-tuner pitfalls handled here: trials run with our own ``run_trial`` (no TensorBoard import,
+so no dependency on tensorboard), keras-tuner stays silent (its display clears notebook cells;
+the progress bar is ours), per-epoch history is recorded by a callback (keras-tuner keeps only
+the best epoch), models are saved as ``.keras`` and loaded in safe mode (no
+``get_best_models()``), trials are identified by the decisions actually built, time/target stops
+are checked between trials by our loop, the space is validated and its default model built before
+the Tuner exists (its constructor does not catch build errors), and the Keras session is cleared
+before every trial.
 """
 from __future__ import annotations
 
