@@ -70,7 +70,7 @@ def _extremes(space):
 def test_every_sampled_preset_configuration_builds(name, shape):
     space = preset(name, shape, 10)
     rng = np.random.default_rng([PRESET_NAMES.index(name), SHAPES.index(shape)])
-    configs = _extremes(space) + [space.sample_values(rng) for _ in range(5)]
+    configs = _extremes(space) + [space.sample_values(rng) for _ in range(4)]
     for values in configs:
         _check_model(space, values, space.build_model(values))
     keras.backend.clear_session()
@@ -305,3 +305,61 @@ def test_presets_fit_kernels_and_depth_to_small_inputs():
     assert d["n_blocks"] == [1, 2]          # 8 -> 4 -> 2: a third block has no 3x3 kernel
     assert d["kernel_1"] == [3, 5, 7] and "kernel_2" not in d   # only 3 fits a 4 x 4 input
     assert space.fixed_values()["kernel_2"] == 3
+
+
+def _random_source(draw):
+    """A random dictionary in the source text's format: any order of layers, any sizes."""
+    from hypothesis import strategies as st
+
+    rank = draw(st.sampled_from([1, 2]))
+    shape = tuple(draw(st.integers(2, 12)) for _ in range(rank)) + (draw(st.integers(1, 3)),)
+    d = f"{rank}D"
+    ints = lambda lo, hi: st.lists(st.integers(lo, hi), min_size=1, max_size=3,  # noqa: E731
+                                   unique=True)
+    layer = st.one_of(
+        st.fixed_dictionaries({"type": st.just(f"Conv{d}"), "parameters": st.fixed_dictionaries(
+            {"filters": ints(1, 6), "kernel_size": ints(1, 7),
+             "padding": st.sampled_from(["same", "valid"])})}),
+        st.fixed_dictionaries({"type": st.sampled_from([f"MaxPooling{d}", f"AveragePooling{d}"]),
+                               "parameters": st.fixed_dictionaries(
+            {"pool_size": ints(1, 4), "padding": st.sampled_from(["same", "valid"])})}),
+        st.fixed_dictionaries({"type": st.just("Dense"),
+                               "parameters": st.fixed_dictionaries({"units": ints(1, 8)})}),
+    )
+    layers = draw(st.lists(layer, min_size=1, max_size=4))
+    for entry in layers:
+        if draw(st.booleans()) and entry["type"] != "Dense":
+            entry["repeat"] = draw(ints(0, 3))
+    connections = draw(st.lists(st.sampled_from(["full", "residual", "sparse"]), min_size=1,
+                                max_size=3, unique=True))
+    return {"layers": layers, "connections": connections}, shape
+
+
+def test_validation_accepts_only_spaces_whose_every_configuration_builds():
+    """Property: from_dict either raises SpaceError, or its largest configuration (every
+    repeat, kernel and pool at its maximum) and a random one both build."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    outcomes = {"rejected": 0, "built": 0}
+
+    @settings(max_examples=30, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(st.data())
+    def check(data):
+        source, shape = _random_source(data.draw)
+        try:
+            space = from_dict(source, shape, 3)
+        except SpaceError:
+            outcomes["rejected"] += 1
+            return
+        largest = {n: max(ch) if not isinstance(ch[0], str) else ch[0]
+                   for n, ch in space.decisions()}
+        for values in ({**largest, "connection": c} for c in space.decision("connection").choices):
+            assert space.build_model(values).output_shape == (None, 3)
+        assert space.build_model(space.sample_values(0)).output_shape == (None, 3)
+        outcomes["built"] += 1
+
+    check()
+    keras.backend.clear_session()
+    assert outcomes["rejected"] > 0 and outcomes["built"] > 0, outcomes
