@@ -296,9 +296,10 @@ def explain_shap(model, x, background=None, *, method="gradient", target=None, n
     ``background``: reference inputs for "gradient" and "deep" (50-200 training examples);
     ``target``: None (predicted class), an int, one class per example, or "all".
     ``method="deep"`` checks the layers first (``check_layers``) and falls back to "gradient"
-    with a warning if any is unsupported (or if DeepExplainer fails); ``fill`` is the value of hidden pixels for "partition",
-    ``max_evals`` its budget of model calls per example; ``numba_jit=True`` lets shap compile its
-    partition code (worth it only for large inputs or many examples: compiling takes 20-40 s).
+    with a warning if any is unsupported (or if DeepExplainer fails). ``fill`` is the value
+    of hidden pixels for "partition" and ``max_evals`` its budget of model calls per example;
+    ``numba_jit=True`` lets shap compile its partition code (worth it only for large inputs or
+    many examples: compiling takes 20-40 s). ``seed`` seeds the gradient explainer's sampling.
 
     Usage: ``res = explain_shap(model, x, ds.x_train[:100], method="deep")``
     """
@@ -396,7 +397,8 @@ def to_explanation(result: ShapResult, output=0, feature_names=None):
     """A ``shap.Explanation`` with flat features (n, features) for beeswarm/waterfall/bar plots.
 
     ``output`` picks the column of ``result.classes`` to show.
-    Usage: ``shap.plots.waterfall(to_explanation(res)[0])``; ``shap.plots.beeswarm(to_explanation(res))``
+    Usage: ``shap.plots.waterfall(to_explanation(res)[0])``;
+    ``shap.plots.beeswarm(to_explanation(res))``
     """
     import shap
 

@@ -24,7 +24,8 @@ def attention_overlay(x, maps, *, labels=None, predictions=None, class_names=Non
             parts.append(f"pred {class_names[predictions[i]] if class_names else predictions[i]}")
         draw_map(axes[0, i], x[i], maps[i], cmap="YlOrRd", symmetric=False,
                  vmax=float(np.max(maps[i])), title=", ".join(parts) or None)
-    fig.suptitle("attention weights over the input (darker red = more weight; black: the input)", fontsize=10)
+    fig.suptitle("attention weights over the input (darker red = more weight; black: the input)",
+                 fontsize=10)
     return fig
 
 
