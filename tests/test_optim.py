@@ -137,3 +137,23 @@ def test_divergence_stops_the_path_and_errors_are_clear():
         optim.run("adamw", optim.SURFACES["ravine"])
     with pytest.raises(ValueError, match="momentum"):
         optim.sgd(np.zeros(2), np.zeros(2), momentum=1.5)
+
+
+def test_learning_rate_explorer_runs_headless_and_draws_the_real_paths():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from nasbook.widgets.optim import learning_rate_explorer
+
+    explorer = learning_rate_explorer("ravine", optimizers=("sgd", "adam"), learning_rate=0.05,
+                                      steps=40)
+    np.testing.assert_array_equal(explorer.paths["sgd"],
+                                  optim.run("sgd", optim.SURFACES["ravine"], 40,
+                                            learning_rate=0.05))
+    explorer.update(learning_rate=0.11, steps=20)       # past SGD's limit 2 / 20 = 0.1
+    assert explorer.lr.value == pytest.approx(0.11) and len(explorer.paths["adam"]) == 21
+    assert explorer.final_losses()["sgd"] > optim.SURFACES["ravine"].f(np.array([-4.0, 1.5]))
+    explorer.lr.value = 0.01                             # moving the slider redraws
+    assert len(explorer.paths["sgd"]) == 21 and explorer.final_losses()["sgd"] < 10
+    with pytest.raises(ValueError, match="unknown surface"):
+        learning_rate_explorer("saddle")
