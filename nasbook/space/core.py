@@ -363,7 +363,7 @@ class SearchSpace(keras_tuner.HyperModel):
                          f"{list(self._all[name].choices)}")
 
     def _resolve(self, values):
-        """Every setting (fixed ones and defaults included) the model built from ``values`` reads."""
+        """Every setting (fixed ones, defaults) the model built from ``values`` reads."""
         values = dict(values or {})
         full = {}
         for d in self._all.values():

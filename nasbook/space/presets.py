@@ -18,7 +18,7 @@ import difflib
 import math
 
 from nasbook.space import vocabulary as vocab
-from nasbook.space.core import Decision, Layer, Ref, SearchSpace, SpaceError
+from nasbook.space.core import Decision, Layer, Ref, SearchSpace, SpaceError, Stage
 
 __all__ = ["preset", "PRESETS"]
 
@@ -149,7 +149,5 @@ def preset(name, input_shape, num_classes, **overrides) -> SearchSpace:
 
 
 def _stage(copies, count_name, counts, label):
-    from nasbook.space.core import Stage
-
     count = Ref(count_name) if len(counts) > 1 else counts[0]
     return Stage(copies=copies, count=count, label=label)
