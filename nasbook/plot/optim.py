@@ -132,7 +132,7 @@ def adam_bias_correction(steps=200, beta_1=0.9, beta_2=0.999, *, ax=None):
     """How much larger Adam's step is without bias correction: (1 - beta_1^t) /
     sqrt(1 - beta_2^t) against t, for a constant gradient. Returns the figure."""
     if ax is None:
-        fig, ax = subplots(size=3.6)
+        fig, ax = subplots(figsize=(6.0, 3.8))
     else:
         fig = ax.figure
     t = np.arange(1, steps + 1)
@@ -141,6 +141,6 @@ def adam_bias_correction(steps=200, beta_1=0.9, beta_2=0.999, *, ax=None):
     ax.axhline(1, color="0.3", ls="--", lw=1)
     ax.set_xscale("log")
     ax.set_xlabel("step t (log scale)")
-    ax.set_ylabel("uncorrected step / corrected step")
-    ax.set_title(f"Adam without bias correction (β₁={beta_1}, β₂={beta_2})")
+    ax.set_ylabel("uncorrected / corrected step")
+    ax.set_title(f"Adam's step without bias correction\n(β₁={beta_1}, β₂={beta_2}, constant gradient)")
     return fig
