@@ -188,9 +188,31 @@ class _Compiled:
 _CACHE = weakref.WeakKeyDictionary()
 
 
+class _QuietRetracing:
+    """Logging filter: drop TensorFlow's "frequent retracing" warning for *our* functions.
+
+    Each model (and each randomised clone in a sanity check) gets its own traced functions, by
+    design; TensorFlow counts them as retracing of one Python function and warns. Other
+    functions' warnings pass through.
+    """
+
+    def filter(self, record):
+        message = record.getMessage()
+        return not ("triggered tf.function retracing" in message and "_Compiled" in message)
+
+
+def _quiet_retracing_warnings():
+    import tensorflow as tf
+
+    logger = tf.get_logger()
+    if not any(isinstance(f, _QuietRetracing) for f in logger.filters):
+        logger.addFilter(_QuietRetracing())
+
+
 def _compiled(model) -> _Compiled:
     entry = _CACHE.get(model)
     if entry is None:
+        _quiet_retracing_warnings()
         entry = _CACHE[model] = _Compiled(model)
     return entry
 

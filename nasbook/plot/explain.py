@@ -10,6 +10,8 @@ gradients, SHAP, LIME, attention -- can use them::
     nb.plot.deletion_curves(nb.explain.deletion_insertion(model, x, maps))
     nb.plot.sanity_bars(nb.explain.randomisation_check(model, x, ["saliency", "grad_cam"]))
 """
+import textwrap
+
 import numpy as np
 
 from nasbook.plot.style import PALETTE, subplots
@@ -67,11 +69,18 @@ def heatmap(ax, x, attr, *, signed=None, cmap=None, alpha=0.85, vmax=None, title
         ax.set_xlim(-0.5, len(a) - 0.5)
         ax.set_ylim(span[0] - pad, span[1] + pad)
         ax.set_xlabel("position", fontsize=8)
-        ax.tick_params(labelsize=7)
+        _few_ticks(ax)
         ax.grid(False)
     if title:
         ax.set_title(title, fontsize=9)
     return art
+
+
+def _few_ticks(ax):
+    """Few, small tick labels: grids of many signal panels lay out much faster."""
+    ax.locator_params(axis="x", nbins=4)
+    ax.locator_params(axis="y", nbins=3)
+    ax.tick_params(labelsize=7)
 
 
 def _input(ax, x):
@@ -82,8 +91,9 @@ def _input(ax, x):
         ax.set_yticks([])
     else:
         ax.plot(np.arange(len(img)), img, color="0.1", lw=1.4)
+        ax.set_xlim(-0.5, len(img) - 0.5)
         ax.set_xlabel("position", fontsize=8)
-        ax.tick_params(labelsize=7)
+        _few_ticks(ax)
 
 
 def attribution_grid(x, maps: dict, *, labels=None, predictions=None, class_names=None,
@@ -109,7 +119,7 @@ def attribution_grid(x, maps: dict, *, labels=None, predictions=None, class_name
         fig, grid = subplots(k, n, figsize=(3.2 * n, 1.25 * k + 0.5), squeeze=False)
         axes = grid.T  # axes[example, panel]
     else:
-        fig, axes = subplots(n, k, figsize=(size * k, size * n), squeeze=False)
+        fig, axes = subplots(n, k, figsize=(size * k, size * n + 0.3), squeeze=False)
     names = class_names
 
     def name_of(c):
@@ -125,14 +135,21 @@ def attribution_grid(x, maps: dict, *, labels=None, predictions=None, class_name
         axes[i, 0].set_title(", ".join(bits) if bits else "input", fontsize=8)
         for j, (name, a) in enumerate(maps.items(), start=1):
             vmax = float(np.abs(a).max()) if shared_scale else None
+            title = name if one_d else textwrap.fill(name, 16)
             heatmap(axes[i, j], x[i], a[i], vmax=vmax,
-                    title=name if (i == 0 or one_d) else None)
+                    title=title if (i == 0 or one_d) else None)
             if one_d and j < k - 1:
                 axes[i, j].set_xlabel("")
         if one_d:
             axes[i, 0].set_xlabel("")
-    fig.suptitle("attributions for the explained class (red: raises its logit, blue: lowers "
-                 "it; magnitude-only maps in one colour)", fontsize=9)
+    note = ("red raises the explained class's logit, blue lowers it; "
+            "magnitude-only maps use one colour")
+    fig.suptitle(textwrap.fill(note, int(fig.get_figwidth() * 14)), fontsize=8)
+    if one_d:  # fixed spacing: the automatic layout of many signal panels takes seconds
+        height = fig.get_figheight()
+        fig.set_layout_engine("none")
+        fig.subplots_adjust(left=0.05, right=0.98, bottom=0.5 / height, top=1 - 0.6 / height,
+                            hspace=0.9, wspace=0.2)
     return fig
 
 
