@@ -227,6 +227,15 @@ def test_softmax_models_are_explained_on_their_logits(digits):
                                    A.attribute(model, x, method=method), rtol=1e-4, atol=1e-5)
     as_is = A.attribute(probs, x, method="saliency", output="as_is")
     assert not np.allclose(as_is, A.attribute(model, x, method="saliency"))
+    # the pre-softmax copy follows later changes of the model's last layer
+    kernel, bias = probs.layers[-1].get_weights()
+    probs.layers[-1].set_weights([-kernel, bias])
+    flipped = keras.Model(model.inputs, keras.layers.Dense(10, name="flipped")(
+        model.get_layer("dense").output))
+    flipped.get_layer("flipped").set_weights([-kernel, bias])
+    np.testing.assert_allclose(A.attribute(probs, x, method="saliency", absolute=False),
+                               A.attribute(flipped, x, method="saliency", absolute=False),
+                               rtol=1e-4, atol=1e-5)
     separate = keras.Model(model.inputs, keras.layers.Softmax()(model.outputs[0]))
     assert A.logit_model(separate).output_shape == (None, 10)
     np.testing.assert_allclose(A.predict_logits(A.logit_model(separate), x),
@@ -265,6 +274,8 @@ def test_clear_errors(digits):
         A.attribute(model, x, method="integrated_gradients", steps=0)
     with pytest.raises(ValueError, match="window"):
         A.attribute(model, x, method="occlusion", window=9)
+    with pytest.raises(ValueError, match="fill"):
+        A.attribute(model, x, method="occlusion", fill=np.zeros(3))
     with pytest.raises(ValueError, match="no layer 'conv_3'"):
         A.attribute(model, x, method="grad_cam", layer="conv_3")
     mlp = nb.models.small_mlp(ds.input_shape, ds.num_classes)

@@ -400,6 +400,8 @@ def _smoothgrad(model, x, targets, batch_size, *, n_samples=32, noise_level=0.15
     """SmoothGrad (Smilkov et al. 2017): mean gradient over Gaussian-noised copies of x.
 
     ``noise_level`` is the noise standard deviation as a fraction of each input's range.
+    The noise for the whole batch is drawn from ``seed``, so a result is repeatable for the
+    same batch (an example explained alone gets other noise draws).
     """
     maps = np.stack([_noise_gradients(model, x, t, batch_size, n_samples, noise_level,
                                       seed).mean(axis=0) for t in targets])
@@ -495,7 +497,11 @@ def _occlusion(model, x, targets, batch_size, *, window=2, stride=1, fill=0.0):
     averaged over all windows covering a position (positive = the region supported the class)."""
     spatial = x.shape[1:-1]
     starts, window = _windows(spatial, window, stride)
-    fill_arr = np.broadcast_to(np.asarray(fill, dtype=np.float32), x.shape)
+    try:
+        fill_arr = np.broadcast_to(np.asarray(fill, dtype=np.float32), x.shape)
+    except ValueError:
+        raise ValueError(f"fill of shape {np.shape(fill)} does not broadcast to x's shape "
+                         f"{x.shape}; use a number or an array shaped like x") from None
     base = predict_logits(model, x, batch_size=batch_size)
     classes = base.shape[1]
     total = np.zeros((classes, *x.shape[:-1]), dtype=np.float32)
@@ -534,7 +540,7 @@ _METHODS = {
                             "upsampled to the input; options layer, relu"),
     "occlusion": (_occlusion, "logit drop when a window is covered; window, stride, fill"),
 }
-_ALIASES = {"ig": "integrated_gradients", "gradcam": "grad_cam", "gradient": "saliency",
+_ALIASES = {"ig": "integrated_gradients", "gradcam": "grad_cam",
             "input_times_gradient": "input_x_gradient", "vanilla_gradient": "saliency"}
 
 
