@@ -151,15 +151,17 @@ def test_sparse_means_fewer_weights_as_counted_by_keras():
 
 
 def test_residual_block_adds_its_input():
-    """With the convolution's weights zeroed, act(conv(x) + x) is act(x)."""
+    """act(conv(x)) + x, checked against NumPy with the layer's own weights."""
     source = {"layers": [{"type": "Conv1D", "parameters": {"filters": 1, "kernel_size": 3}}],
               "activation_functions": ["tanh"], "connections": ["residual"]}
     model = from_dict(source, (10, 1), 2).build_model()
-    conv = model.get_layer("conv_1")
-    conv.set_weights([np.zeros_like(w) for w in conv.get_weights()])
+    kernel, bias = model.get_layer("conv_1").get_weights()
     x = np.random.default_rng(0).normal(size=(4, 10, 1)).astype("float32")
-    block = keras.Model(model.input, model.get_layer("activation_1").output)
-    np.testing.assert_allclose(block.predict(x, verbose=0), np.tanh(x), atol=1e-6)
+    padded = np.pad(x[:, :, 0], ((0, 0), (1, 1)))
+    conv = sum(kernel[i, 0, 0] * padded[:, i:i + 10] for i in range(3)) + bias[0]
+    block = keras.Model(model.input, model.get_layer("add_1").output)
+    np.testing.assert_allclose(block.predict(x, verbose=0)[:, :, 0], np.tanh(conv) + x[:, :, 0],
+                               atol=1e-5)
     with pytest.raises(ValueError):  # identity shortcut: no projection was needed
         model.get_layer("projection_1")
     wider = dict(source, layers=[{"type": "Conv1D",

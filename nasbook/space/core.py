@@ -99,9 +99,11 @@ class SearchSpace(keras_tuner.HyperModel):
     Connections (decision ``connection``):
 
     - ``"full"``: plain layers; every output unit sees every input channel.
-    - ``"residual"``: each hidden Conv/Dense layer becomes ``act(layer(x) + shortcut(x))``;
+    - ``"residual"``: each hidden Conv/Dense layer becomes ``act(layer(x)) + shortcut(x)``;
       the shortcut is ``x`` itself when the widths match, else a 1x1 convolution (a Dense
-      layer for Dense) that projects ``x`` to the layer's width.
+      layer for Dense) that projects ``x`` to the layer's width. The sum is not passed through
+      another activation, so the identity path stays clean (as in He et al.'s "identity
+      mappings" ResNets).
     - ``"sparse"``: depthwise-separable convolutions (``SeparableConv1D/2D``). A full
       convolution connects every output channel to every input channel through a k-wide
       kernel (``k*C_in*C_out`` weights); the separable one first filters each input channel on
@@ -629,21 +631,18 @@ def _build_keras(space, full):
             filters, kernel = p(layer, "filters"), p(layer, "kernel")
             padding = p(layer, "padding", "same")
             n = name("conv")
-            linear = conn == "residual"
             if conn == "sparse":
-                y = sep_cls(filters, kernel, padding=padding, activation=None if linear else act,
+                y = sep_cls(filters, kernel, padding=padding, activation=act,
                             depthwise_regularizer=reg(), pointwise_regularizer=reg(), name=n)(h)
             else:
-                y = conv_cls(filters, kernel, padding=padding,
-                             activation=None if linear else act, kernel_regularizer=reg(),
-                             name=n)(h)
-            if linear:
+                y = conv_cls(filters, kernel, padding=padding, activation=act,
+                             kernel_regularizer=reg(), name=n)(h)
+            if conn == "residual":   # y = act(conv(x)) + shortcut(x): a clean identity path
                 shortcut = h
                 if h.shape[-1] != filters:
                     shortcut = conv_cls(filters, 1, padding="same", kernel_regularizer=reg(),
                                         name=n.replace("conv", "projection"))(h)
                 y = L.Add(name=n.replace("conv", "add"))([y, shortcut])
-                y = L.Activation(act, name=n.replace("conv", "activation"))(y)
             h = y
         elif kind == "pool":
             cls = pool_cls[(rank, p(layer, "pool_type", "max"))]
@@ -668,16 +667,14 @@ def _build_keras(space, full):
                 spatial = False
             units = p(layer, "units")
             n = name("dense")
+            h_in = h
+            h = L.Dense(units, activation=act, kernel_regularizer=reg(), name=n)(h)
             if conn == "residual":
-                y = L.Dense(units, kernel_regularizer=reg(), name=n)(h)
-                shortcut = h
-                if h.shape[-1] != units:
+                shortcut = h_in
+                if h_in.shape[-1] != units:
                     shortcut = L.Dense(units, kernel_regularizer=reg(),
-                                       name=n.replace("dense", "projection_dense"))(h)
-                y = L.Add(name=n.replace("dense", "add_dense"))([y, shortcut])
-                h = L.Activation(act, name=n.replace("dense", "activation_dense"))(y)
-            else:
-                h = L.Dense(units, activation=act, kernel_regularizer=reg(), name=n)(h)
+                                       name=n.replace("dense", "projection_dense"))(h_in)
+                h = L.Add(name=n.replace("dense", "add_dense"))([h, shortcut])
             if rate > 0:
                 h = L.Dropout(rate, name=name("dropout"))(h)
         else:  # pragma: no cover - kinds are checked when the space is made

@@ -83,7 +83,7 @@ ACTIVATION_MISTAKES = {
 }
 
 # 'full': every unit sees every input channel (plain Dense / Conv layers);
-# 'residual': y = act(layer(x) + shortcut(x)), shortcut a 1x1 projection when widths differ;
+# 'residual': y = act(layer(x)) + shortcut(x), shortcut a 1x1 projection when widths differ;
 # 'sparse': depthwise-separable convolutions (SeparableConv1D/2D).
 CONNECTIONS = ("full", "residual", "sparse")
 CONNECTION_ALIASES = {
