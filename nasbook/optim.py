@@ -287,6 +287,7 @@ SURFACES = {
                           description="(1-x)^2 + 100 (y-x^2)^2: a curved, flat-bottomed valley"),
     "bumpy": Surface("bumpy", _bumpy_f, _bumpy_grad, start=(3.0, 2.5), minimum=(0.0, 0.0),
                      xlim=(-1.5, 3.5), ylim=(-1.5, 3.0),
-                     description="a bowl (minimum near (0, 0)) with a local dip near (1.5, 1) on the way"),
+                     description="a bowl (minimum near (0, 0)) with a local dip near (1.5, 1) "
+                                 "on the way"),
 }
 """Named 2-D test surfaces: ``ravine`` (ill-conditioned), ``rosenbrock``, ``bumpy``."""

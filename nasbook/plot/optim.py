@@ -142,5 +142,6 @@ def adam_bias_correction(steps=200, beta_1=0.9, beta_2=0.999, *, ax=None):
     ax.set_xscale("log")
     ax.set_xlabel("step t (log scale)")
     ax.set_ylabel("uncorrected / corrected step")
-    ax.set_title(f"Adam's step without bias correction\n(β₁={beta_1}, β₂={beta_2}, constant gradient)")
+    ax.set_title(f"Adam's step without bias correction\n"
+                 f"(β₁={beta_1}, β₂={beta_2}, constant gradient)")
     return fig
