@@ -345,7 +345,7 @@ def test_validation_accepts_only_spaces_whose_every_configuration_builds():
 
     outcomes = {"rejected": 0, "built": 0}
 
-    @settings(max_examples=30, deadline=None, derandomize=True,
+    @settings(max_examples=20, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow])
     @given(st.data())
     def check(data):
