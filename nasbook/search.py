@@ -326,6 +326,7 @@ def _make_monitor():
             self.epoch = epoch
 
         def on_train_batch_end(self, batch, logs=None):
+            _Interrupt.check()
             loss = (logs or {}).get("loss")
             if loss is not None and not math.isfinite(float(loss)):
                 self.nan_reason = (f"training loss became {float(loss)} at epoch "
@@ -334,6 +335,7 @@ def _make_monitor():
                 self.model.stop_training = True
 
         def on_epoch_end(self, epoch, logs=None):
+            _Interrupt.check()
             logs = logs if logs is not None else {}
             for key in ("loss", "val_loss"):
                 if key in logs and not math.isfinite(float(logs[key])) and not self.nan_reason:
@@ -355,6 +357,44 @@ def _make_monitor():
                 self.on_epoch(epoch, row)
 
     return TrialMonitor
+
+
+# --- Ctrl-C ---------------------------------------------------------------------------------
+
+class _Interrupt:
+    """Make Ctrl-C stick. A KeyboardInterrupt that lands in a garbage-collector callback (Keras
+    clears its session between trials) is printed and swallowed by Python; so the handler also
+    raises a flag, which the search checks after every batch, epoch and trial."""
+
+    flag = False
+
+    @classmethod
+    def handler(cls, signum, frame):
+        cls.flag = True
+        raise KeyboardInterrupt
+
+    @classmethod
+    def check(cls):
+        if cls.flag:
+            raise KeyboardInterrupt
+
+    @classmethod
+    @contextlib.contextmanager
+    def installed(cls):
+        import signal
+        import threading
+
+        cls.flag = False
+        ours = (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+        if ours:
+            signal.signal(signal.SIGINT, cls.handler)
+        try:
+            yield
+        finally:
+            if ours:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+            cls.flag = False
 
 
 # --- the runner -----------------------------------------------------------------------------
@@ -727,7 +767,7 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
     start = time.perf_counter()
     reason = "running"
     failures_in_a_row = []
-    with _keras_tuner_patched():
+    with _keras_tuner_patched(), _Interrupt.installed():
         try:
             with contextlib.redirect_stdout(io.StringIO()):  # "Reloading Tuner from ..."
                 tuner = _make_tuner_class()(runner, oracle=oracle, hypermodel=view.hypermodel,
@@ -748,6 +788,7 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
         try:
             tuner.on_search_begin()
             while True:
+                _Interrupt.check()
                 elapsed = time.perf_counter() - start
                 n_started = len(oracle.trials)
                 best = _best(_records(run_dir), objective_obj)
@@ -777,6 +818,7 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
                 tuner.on_trial_begin(trial)
                 tuner._try_run_and_update_trial(trial)
                 tuner.on_trial_end(trial)
+                _Interrupt.check()
                 session["trials_run"] += 1
                 session["seconds"] = time.perf_counter() - start
                 write_json(run_dir / MANIFEST, manifest)

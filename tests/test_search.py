@@ -233,5 +233,6 @@ def test_resume_after_kill_keeps_every_finished_trial(ds, tmp_path):
         assert _finished(run_dir)[tid]["ended_at"] == rec["ended_at"]
         assert (run_dir / f"trial_{tid}" / "model.keras").stat().st_mtime_ns == stamps[tid]
     assert result.manifest["sessions"][0]["stop_reason"] == KILLED
-    assert result.manifest["sessions"][0]["trials_run"] == len(kept)
+    # (the kill may land between a trial's record and the manifest's count)
+    assert len(kept) - 1 <= result.manifest["sessions"][0]["trials_run"] <= len(kept)
     assert result.stop_reason.startswith("max_trials reached")
