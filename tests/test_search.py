@@ -236,3 +236,17 @@ def test_resume_after_kill_keeps_every_finished_trial(ds, tmp_path):
     # (the kill may land between a trial's record and the manifest's count)
     assert len(kept) - 1 <= result.manifest["sessions"][0]["trials_run"] <= len(kept)
     assert result.stop_reason.startswith("max_trials reached")
+
+
+def test_hyperband_continues_the_best_trial_from_its_saved_model(ds, tmp_path):
+    mlp = nb.space.preset("mlp", ds.input_shape, ds.num_classes)
+    result = nb.search(ds, mlp, "hyperband", max_trials=4, epochs=3, factor=3,
+                       run_dir=tmp_path / "hb", progress=False)
+    trials = result.trials
+    # Bracket 1 of Hyperband(max_epochs=3, factor=3): three 1-epoch trials, then the best of
+    # them trained on from epoch 1 to epoch 3, starting from its saved model.
+    assert list(trials.epochs_run) == [1, 1, 1, 2]
+    parent = int(trials.continues[3])
+    assert parent == trials.val_accuracy[:3].idxmax()
+    assert result.config(3) == result.config(parent)
+    assert list(result.curves(3).epoch) == [2, 3]
