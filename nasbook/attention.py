@@ -103,20 +103,12 @@ def attention_cnn(input_shape, num_classes, *, filters=(16, 32), kernel_size=3, 
     mode), ``dense``, ``logits``. Compiled like the other reference models; outputs logits.
     Usage: ``model = attention_cnn((40, 1), 10)``
     """
-    from nasbook.models import _layers_for, compile_classifier
+    from nasbook.models import small_cnn
 
-    conv, pool, _ = _layers_for(tuple(input_shape))
-    keras.utils.set_random_seed(seed)
-    inputs = keras.Input(shape=tuple(input_shape), name="input")
-    h = inputs
-    for i, f in enumerate(filters, start=1):
-        h = conv(f, kernel_size, padding="same", activation="relu", name=f"conv_{i}")(h)
-        if i < len(filters):
-            h = pool(2, padding="same", name=f"pool_{i}")(h)
-    h = SpatialAttention(attention_kernel, normalize=normalize, mode="pool", name="attention")(h)
-    h = keras.layers.Dense(dense, activation="relu", name="dense")(h)
-    outputs = keras.layers.Dense(num_classes, name="logits")(h)
-    return compile_classifier(keras.Model(inputs, outputs, name="attention_cnn"))
+    attention = SpatialAttention(attention_kernel, normalize=normalize, mode="pool",
+                                 name="attention")
+    return small_cnn(input_shape, num_classes, filters=filters, kernel_size=kernel_size,
+                     dense=dense, seed=seed, global_pool=attention, name="attention_cnn")
 
 
 def _features(model, att):

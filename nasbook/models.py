@@ -26,10 +26,11 @@ def _layers_for(input_shape):
 
 
 def small_cnn(input_shape, num_classes, *, filters=(16, 32), kernel_size=3, dense=64,
-              seed=0):
+              seed=0, global_pool=None, name="small_cnn"):
     """A two-block CNN for 1-D (length, channels) or 2-D (height, width, channels) inputs.
 
     Convolutions are named ``conv_1``, ``conv_2``, ...; the output layer ``logits``.
+    ``global_pool`` replaces the global average pooling by another layer (e.g. attention).
     """
     import keras
 
@@ -41,10 +42,10 @@ def small_cnn(input_shape, num_classes, *, filters=(16, 32), kernel_size=3, dens
         h = conv(f, kernel_size, padding="same", activation="relu", name=f"conv_{i}")(h)
         if i < len(filters):
             h = pool(2, padding="same", name=f"pool_{i}")(h)
-    h = gap(name="global_pool")(h)
+    h = (global_pool if global_pool is not None else gap(name="global_pool"))(h)
     h = keras.layers.Dense(dense, activation="relu", name="dense")(h)
     outputs = keras.layers.Dense(num_classes, name="logits")(h)
-    return compile_classifier(keras.Model(inputs, outputs, name="small_cnn"))
+    return compile_classifier(keras.Model(inputs, outputs, name=name))
 
 
 def small_mlp(input_shape, num_classes, *, units=(64,), seed=0):

@@ -4,15 +4,7 @@ Each method lives in its own module; the public names of every module appear her
 
 Usage: ``attr = nb.explain.attribute(model, x, method="integrated_gradients")``
 """
-import importlib
-import pkgutil
 
-__all__ = []
-for _info in pkgutil.iter_modules(__path__):
-    _module = importlib.import_module(f"{__name__}.{_info.name}")
-    globals()[_info.name] = _module
-    for _name in getattr(_module, "__all__", []):
-        globals()[_name] = getattr(_module, _name)
-        __all__.append(_name)
-for _leftover in ("_info", "_module", "_name", "_leftover"):
-    globals().pop(_leftover, None)
+from nasbook._gather import gather
+
+__all__ = gather(__name__, __path__, globals(), modules_too=True)

@@ -6,16 +6,8 @@ Usage::
     nb.plot.use_style()
     nb.plot.examples(nb.load_dataset("digits"))
 """
-import importlib
-import pkgutil
 
+from nasbook._gather import gather
 from nasbook.plot.style import *  # noqa: F401,F403
 
-__all__ = []
-for _info in pkgutil.iter_modules(__path__):
-    _module = importlib.import_module(f"{__name__}.{_info.name}")
-    for _name in getattr(_module, "__all__", []):
-        globals()[_name] = getattr(_module, _name)
-        __all__.append(_name)
-for _leftover in ("_info", "_module", "_name", "_leftover"):
-    globals().pop(_leftover, None)
+__all__ = gather(__name__, __path__, globals())
