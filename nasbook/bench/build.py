@@ -1,0 +1,149 @@
+"""Build the tabular benchmark: train every architecture of the benchmark space with every
+seed under one fixed recipe, and append one row per run to a CSV.
+
+Resumable: runs already in the file are skipped, and a half-written last line (from a kill)
+is dropped. Uses several worker processes (one TensorFlow thread each), so both cores work.
+
+Usage::
+
+    python -m nasbook.bench build --out data/mnist1d_bench.csv      # hours on 2 cores
+    python -m nasbook.bench build --limit 4                         # a quick look
+"""
+from __future__ import annotations
+
+import csv
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from pathlib import Path
+
+from nasbook.bench.space import DECISIONS, RECIPE, all_configs
+
+__all__ = ["build", "COLUMNS", "default_build_path"]
+
+EPOCHS = RECIPE["epochs"]
+COLUMNS = (["arch_id", "seed", *DECISIONS, "status", "params", "train_time_s",
+            "test_accuracy", "test_loss", "val_accuracy", "val_loss"]
+           + [f"val_accuracy_e{e:02d}" for e in range(1, EPOCHS + 1)]
+           + [f"val_loss_e{e:02d}" for e in range(1, EPOCHS + 1)])
+
+_WORKER = {}
+
+
+def default_build_path() -> Path:
+    from nasbook import config
+
+    return config.data_dir() / "bench" / "mnist1d_bench.csv"
+
+
+def _init_worker():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(RECIPE["threads_per_run"])
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
+def _train_one(arch_id: int, config: dict, seed: int) -> dict:
+    import keras
+    import numpy as np
+
+    import nasbook as nb
+    from nasbook.bench.space import bench_space
+
+    if "ds" not in _WORKER:
+        _WORKER["ds"] = nb.load_dataset(RECIPE["dataset"], seed=RECIPE["split_seed"],
+                                        val_fraction=RECIPE["val_fraction"])
+        _WORKER["space"] = bench_space()
+    ds, space = _WORKER["ds"], _WORKER["space"]
+    values = dict(config, dropout=RECIPE["dropout"], l2=RECIPE["l2"],
+                  optimizer=RECIPE["optimizer"], learning_rate=RECIPE["learning_rate"])
+    keras.utils.clear_session()
+    keras.utils.set_random_seed(seed)
+    model = space.build_model(values)
+    start = time.perf_counter()
+    history = model.fit(ds.x_train, ds.y_train, validation_data=(ds.x_val, ds.y_val),
+                        epochs=EPOCHS, batch_size=RECIPE["batch_size"], verbose=0,
+                        shuffle=True).history
+    elapsed = time.perf_counter() - start
+    test_loss, test_acc = model.evaluate(ds.x_test, ds.y_test, verbose=0)
+    val_acc, val_loss = history["val_accuracy"], history["val_loss"]
+    finite = all(np.isfinite(v) for v in val_loss) and np.isfinite(test_loss)
+    row = {"arch_id": arch_id, "seed": seed, **config,
+           "status": "completed" if finite else "diverged", "params": model.count_params(),
+           "train_time_s": round(elapsed, 3), "test_accuracy": round(float(test_acc), 5),
+           "test_loss": round(float(test_loss), 5), "val_accuracy": round(val_acc[-1], 5),
+           "val_loss": round(val_loss[-1], 5)}
+    for e in range(EPOCHS):
+        row[f"val_accuracy_e{e + 1:02d}"] = round(val_acc[e], 5)
+        row[f"val_loss_e{e + 1:02d}"] = round(val_loss[e], 5)
+    return row
+
+
+def _done_runs(path: Path) -> set:
+    """(arch_id, seed) already in the file; drops a torn last line left by a kill."""
+    if not path.exists():
+        return set()
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return set()
+    if rows[0] != COLUMNS:
+        raise ValueError(f"{path} has other columns than this builder writes; use another "
+                         f"--out or delete it")
+    good = [r for r in rows[1:] if len(r) == len(COLUMNS)]
+    if len(good) != len(rows) - 1:
+        with open(path, "w", newline="") as f:
+            csv.writer(f).writerows([COLUMNS, *good])
+    return {(int(r[0]), int(r[1])) for r in good}
+
+
+def build(out=None, *, seeds=None, workers=2, limit=None, progress=True) -> Path:
+    """Train what is missing from ``out`` and append it; returns the CSV path.
+
+    ``workers`` processes train in parallel, one TensorFlow thread each; ``workers=1`` trains
+    in this process."""
+    from tqdm.auto import tqdm
+
+    path = Path(out) if out is not None else default_build_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    seeds = list(RECIPE["seeds"] if seeds is None else seeds)
+    done = _done_runs(path)
+    tasks = [(i, cfg, s) for s in seeds for i, cfg in enumerate(all_configs())
+             if (i, s) not in done]
+    if limit is not None:
+        tasks = tasks[:limit]
+    if not tasks:
+        return path
+    new_file = not path.exists() or path.stat().st_size == 0
+    bar = tqdm(total=len(tasks), desc="benchmark runs", disable=not progress, file=sys.stderr)
+    with open(path, "a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        if new_file:
+            writer.writeheader()
+
+        def record(row):
+            writer.writerow(row)
+            f.flush()   # every finished run is on disk before the next one is counted
+            bar.update()
+
+        try:
+            if workers <= 1:   # in this process (tests, debugging)
+                for task in tasks:
+                    record(_train_one(*task))
+            else:
+                with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                                         initializer=_init_worker) as pool:
+                    futures = [pool.submit(_train_one, *task) for task in tasks]
+                    try:
+                        for future in as_completed(futures):
+                            record(future.result())
+                    except KeyboardInterrupt:
+                        for future in futures:
+                            future.cancel()
+                        raise
+        finally:
+            bar.close()
+    return path

@@ -1,0 +1,43 @@
+"""The benchmark space, its builder (resumable) and the shipped table's integrity."""
+import csv
+
+import pytest
+
+import nasbook as nb
+from nasbook.bench.build import COLUMNS, _done_runs, build
+
+
+def test_space_is_full_factorial_and_unconditional():
+    space = nb.bench.bench_space()
+    configs = nb.bench.all_configs()
+    assert space.size() == len(configs) == 324
+    assert len({tuple(sorted(c.items())) for c in configs}) == 324
+    for config in configs[:: 53]:  # every decision applies to every architecture
+        values = dict(config, dropout=0.0, l2=0.0, optimizer="adam", learning_rate=3e-3)
+        assert set(nb.bench.DECISIONS) <= set(space.active_values(values))
+
+
+def test_builder_trains_appends_and_resumes(tmp_path):
+    out = tmp_path / "bench.csv"
+    build(out, seeds=[0], workers=1, limit=1, progress=False)
+    with open(out, "a") as f:          # a kill mid-write leaves a torn last line
+        f.write("1,0,1,16,3,max")
+    assert _done_runs(out) == {(0, 0)}  # the torn line is dropped, the finished run kept
+    build(out, seeds=[0], workers=1, limit=1, progress=False)
+    with open(out, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["arch_id"], r["seed"]) for r in rows] == [("0", "0"), ("1", "0")]
+    assert list(rows[0]) == COLUMNS
+    first = rows[0]
+    assert first["status"] == "completed" and 0.0 <= float(first["test_accuracy"]) <= 1.0
+    assert float(first["val_accuracy"]) == float(first["val_accuracy_e15"])
+
+
+def test_load_refuses_a_table_that_does_not_match_its_checksum(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text(",".join(COLUMNS) + "\n")
+    (tmp_path / "t.csv.sha256").write_text("0" * 64 + "  t.csv\n")
+    with pytest.raises(nb.bench.BenchmarkError, match="SHA-256"):
+        nb.bench.load(table)
+    with pytest.raises(nb.bench.BenchmarkError, match="no benchmark table"):
+        nb.bench.load(tmp_path / "missing.csv")
