@@ -41,3 +41,33 @@ def test_load_refuses_a_table_that_does_not_match_its_checksum(tmp_path):
         nb.bench.load(table)
     with pytest.raises(nb.bench.BenchmarkError, match="no benchmark table"):
         nb.bench.load(tmp_path / "missing.csv")
+
+
+def synthetic_table():
+    """A table over the benchmark space with a known additive score (two seeds)."""
+    import pandas as pd
+
+    effects = {"n_blocks": {1: 0.0, 2: 0.05, 3: 0.08}, "filters": {16: 0.0, 32: 0.02, 64: 0.03},
+               "kernel": {3: 0.0, 5: 0.02, 7: 0.01}, "pooling": {"max": 0.01, "average": 0.0},
+               "activation": {"relu": 0.03, "tanh": 0.0, "sigmoid": -0.2},
+               "connection": {"full": 0.0, "residual": 0.04}}
+    rows = []
+    for arch_id, config in enumerate(nb.bench.all_configs()):
+        score = 0.6 + sum(effects[k][v] for k, v in config.items())
+        for seed in (0, 1):
+            noise = 0.002 * (1 if seed else -1)
+            rows.append({"arch_id": arch_id, "seed": seed, **config, "status": "completed",
+                         "val_accuracy": score + noise, "test_accuracy": score - 0.01})
+    best = 0.6 + sum(max(e.values()) for e in effects.values())
+    return pd.DataFrame(rows), best - 0.01
+
+
+@pytest.mark.parametrize("strategy", ["random", "greedy", "evolution", "reinforce"])
+def test_simulate_drives_each_oracle_for_a_few_hundred_trials(strategy):
+    table, best_test = synthetic_table()
+    history = nb.bench.simulate(strategy, 300, seed=0, table=table)
+    assert len(history) >= 200 or strategy == "greedy"   # greedy may stop at a local optimum
+    assert history["val_accuracy"].notna().all()
+    assert history["test_of_best_so_far"].is_monotonic_increasing  # additive: val order = test
+    if strategy != "random":
+        assert history["test_of_best_so_far"].iloc[-1] == pytest.approx(best_test)
