@@ -731,6 +731,8 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
         try:
             if "max_epochs" in strategies.options(strategy):
                 opts.setdefault("max_epochs", epochs)
+            if "architecture_key" in strategies.options(strategy):  # dedupe by model built
+                opts.setdefault("architecture_key", view.architecture_key)
             oracle = strategies.get(strategy, objective=objective_obj, max_trials=max_trials,
                                     seed=int(seed), **opts)
         except strategies.StrategyError as exc:

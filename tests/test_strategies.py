@@ -332,3 +332,18 @@ def test_random_searches_with_consecutive_seeds_are_not_shifted_copies():
     flat_b = [x for t in b for x in t]
     assert flat_a[1:12] != flat_b[:11]
     assert proposals(0) == a
+
+
+def test_evolution_through_nb_search_trains_each_architecture_once(tmp_path):
+    import nasbook as nb
+
+    ds = nb.load_dataset("mnist1d").subset(n_train=200, n_val=100)
+    space = nb.space.preset("cnn", ds.input_shape, ds.num_classes, n_blocks=[1],
+                            filters=[8, 16], kernel=[3], n_dense=[0], activation=["relu"],
+                            connection=["full"], dropout=[0.0], l2=[0.0],
+                            optimizer=["adam"], learning_rate=[0.003], pooling=["max"])
+    result = nb.search(ds, space, strategy="evolution", max_trials=3, epochs=1, seed=0,
+                       run_dir=tmp_path / "run", progress=False, population_size=2,
+                       sample_size=1)
+    # two architectures exist; the oracle proposes each once, then the space is spent
+    assert result.counts()["completed"] == 2 and result.counts()["duplicate"] == 0
