@@ -1,4 +1,4 @@
-"""How long does each attribution method take for 1,000 digits images on 2 CPU cores?
+"""How long does each explanation method take for 1,000 digits images on 2 CPU cores?
 
 Prints one row per method: the best of ``--repeats`` timed runs over ``--n`` test images
 (after one untimed warm-up call that traces the TensorFlow functions), milliseconds per image
@@ -34,6 +34,8 @@ def main():
     parser.add_argument("--n", type=int, default=1000, help="images to explain (default 1000)")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for TensorFlow")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per method")
+    parser.add_argument("--slow-n", type=int, default=100,
+                        help="images for the model-agnostic methods (SHAP partition, LIME)")
     args = parser.parse_args()
 
     import numpy as np
@@ -87,6 +89,32 @@ def main():
     attr = nb.explain.attribute(model, x, method="saliency")
     row("deletion curve", {"steps": 64},
         timed(lambda xs: nb.explain.deletion_curve(model, xs, attr[:len(xs)], steps=64)))
+
+    row("tree surrogate", {"max_depth": 8},
+        timed(lambda xs: nb.explain.tree_surrogate(model, ds.x_train, xs, max_depth=8)))
+
+    # SHAP and LIME cost hundreds of model evaluations per image: timed once on
+    # --slow-n images and scaled to --n (printed as such).
+    slow = x[:args.slow_n]
+
+    def scaled(fn):
+        fn(slow[:2])
+        start = time.perf_counter()
+        fn(slow)
+        return (time.perf_counter() - start) * args.n / len(slow)
+
+    print(f"\n(below: timed once on {len(slow)} images, scaled to {args.n})")
+    background = ds.x_train[:100]
+    for method, options in [("gradient", {"nsamples": 200}), ("deep", {})]:
+        row(f"SHAP {method}", dict(options, background=100),
+            scaled(lambda xs, m=method, o=options: nb.explain.explain_shap(
+                model, xs, background, method=m, **o)))
+    row("SHAP partition", {"max_evals": 500, "fill": 0.0},
+        scaled(lambda xs: nb.explain.explain_shap(model, xs, method="partition",
+                                                  max_evals=500, fill=0.0)))
+    row("LIME", {"num_samples": 500, "segment_size": 2},
+        scaled(lambda xs: [nb.explain.explain_lime(model, xi, num_samples=500,
+                                                   segment_size=2) for xi in xs]))
 
 
 if __name__ == "__main__":
