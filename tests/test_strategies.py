@@ -347,3 +347,21 @@ def test_evolution_through_nb_search_trains_each_architecture_once(tmp_path):
                        sample_size=1)
     # two architectures exist; the oracle proposes each once, then the space is spent
     assert result.counts()["completed"] == 2 and result.counts()["duplicate"] == 0
+
+
+@pytest.mark.parametrize("name", ["random", "greedy", "evolution", "reinforce", "bayesian",
+                                  "hyperband"])
+def test_every_strategy_runs_a_real_search_by_name(name, tmp_path):
+    import nasbook as nb
+
+    ds = nb.load_dataset("mnist1d").subset(n_train=200, n_val=100)
+    space = nb.space.preset("cnn", ds.input_shape, ds.num_classes, n_blocks=[1, 2],
+                            filters=[8, 16], kernel=[3, 5], n_dense=[0], optimizer=["adam"],
+                            learning_rate=[0.003], l2=[0.0], dropout=[0.0])
+    options = {"hyperband": {"max_epochs": 2}, "evolution": {"population_size": 2,
+                                                            "sample_size": 1}}.get(name, {})
+    result = nb.search(ds, space, strategy=name, max_trials=3, epochs=1, seed=0,
+                       run_dir=tmp_path / name, progress=False, **options)
+    assert result.manifest["strategy"] == name
+    assert len(result) >= 1 and result.counts()["failed"] == 0
+    assert 0.0 <= result.best_score <= 1.0
