@@ -30,10 +30,13 @@ lab: $(STAMP)
 test: $(STAMP)
 	NASBOOK_QUICK=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# `make book` renders every notebook; `make book NOTEBOOKS=notebooks/00_welcome_and_tour.ipynb` one.
+NOTEBOOKS ?= $(wildcard notebooks/[0-9]*.ipynb)
+
 book: $(STAMP)
 	mkdir -p build
-	NASBOOK_QUICK=0 $(BIN)/jupyter nbconvert --to html --execute \
-	    --ExecutePreprocessor.timeout=-1 --output-dir build notebooks/[0-9]*.ipynb
+	cd notebooks && NASBOOK_QUICK=0 ../$(BIN)/jupyter nbconvert --to html --execute \
+	    --ExecutePreprocessor.timeout=-1 --output-dir ../build $(NOTEBOOKS:notebooks/%=%)
 
 clean:
 	rm -rf build .pytest_cache notebooks/runs

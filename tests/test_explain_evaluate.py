@@ -180,4 +180,5 @@ def test_plots_and_explorer_build_headless(digits):
     explorer.method.value = "occlusion"
     np.testing.assert_allclose(explorer.attribution(), attribute(model, x[2], method="occlusion"))
     assert len(explorer.figure().axes) == 4  # input, prediction, map, colour bar
+    assert explorer.output.value[:4] == b"\x89PNG"   # the panel is drawn into the widget
     plt.close("all")

@@ -153,7 +153,11 @@ def test_learning_rate_explorer_runs_headless_and_draws_the_real_paths():
     explorer.update(learning_rate=0.11, steps=20)       # past SGD's limit 2 / 20 = 0.1
     assert explorer.lr.value == pytest.approx(0.11) and len(explorer.paths["adam"]) == 21
     assert explorer.final_losses()["sgd"] > optim.SURFACES["ravine"].f(np.array([-4.0, 1.5]))
+    before = explorer.out.value
     explorer.lr.value = 0.01                             # moving the slider redraws
     assert len(explorer.paths["sgd"]) == 21 and explorer.final_losses()["sgd"] < 10
+    assert explorer.out.value[:4] == b"\x89PNG" and explorer.out.value != before
+    explorer.update(optimizers=())
+    assert "choose at least one" in explorer.message.value
     with pytest.raises(ValueError, match="unknown surface"):
         learning_rate_explorer("saddle")

@@ -59,7 +59,7 @@ class ExplanationExplorer(_base()):
         self.target = widgets.Dropdown(
             options=[("predicted class", -1)] + [(n, k) for k, n in enumerate(self.class_names)],
             value=-1, description="explain")
-        self.output = widgets.Output()
+        self.output = widgets.Image(format="png")
         for control in (self.example, self.method, self.target):
             control.observe(self._redraw, names="value")
         super().__init__([widgets.HBox([self.example, self.method, self.target]), self.output])
@@ -93,16 +93,9 @@ class ExplanationExplorer(_base()):
                                  class_names=self.class_names)
 
     def _redraw(self, *_):
-        import matplotlib.pyplot as plt
-        from IPython import get_ipython
-        from IPython.display import display
+        from nasbook.widgets._render import show_figure
 
-        fig = self.figure()
-        if get_ipython() is not None:  # in a kernel (with or without a browser)
-            with self.output:
-                self.output.clear_output(wait=True)
-                display(fig)
-        plt.close(fig)
+        show_figure(self.output, self.figure())
 
 
 def explanation_explorer(model, x, y=None, *, methods=None, class_names=None, options=None):

@@ -7,14 +7,13 @@ Usage (in JupyterLab)::
     explorer.update(learning_rate=0.1)   # the same as moving the slider
 
 Headless (nbclient, a script) building it and calling ``update`` once is safe: the figure
-is drawn into an ``Output`` widget and nothing waits for a browser.
+is rendered to PNG into an ``Image`` widget and nothing waits for a browser.
 """
 import ipywidgets as W
-import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import display
 
 from nasbook import optim
+from nasbook.widgets._render import show_figure
 
 __all__ = ["learning_rate_explorer", "LearningRateExplorer"]
 
@@ -44,11 +43,13 @@ class LearningRateExplorer(W.VBox):
                                  continuous_update=False)
         self.chosen = W.SelectMultiple(options=list(optim.STEPS), value=tuple(optimizers),
                                        description="optimisers", rows=6)
-        self.out = W.Output()
+        self.out = W.Image(format="png")
+        self.message = W.HTML()
         self._quiet = False
         for control in (self.lr, self.steps, self.chosen):
             control.observe(self._on_change, names="value")
-        super().__init__([W.HBox([W.VBox([self.lr, self.steps]), self.chosen]), self.out])
+        super().__init__([W.HBox([W.VBox([self.lr, self.steps]), self.chosen]), self.message,
+                          self.out])
 
     def _on_change(self, _change):
         if not self._quiet:
@@ -71,16 +72,13 @@ class LearningRateExplorer(W.VBox):
         self.paths = {name: optim.run(name, self.surface, self.steps.value,
                                       learning_rate=self.lr.value)
                       for name in self.chosen.value}
-        self.out.clear_output(wait=True)
-        with self.out:
-            if self.paths:
-                fig = optimizer_paths(self.surface, self.paths,
-                                      title=f"{self.surface.name}, learning rate "
-                                            f"{self.lr.value:.3g}, {self.steps.value} steps")
-                display(fig)
-                plt.close(fig)     # shown once, inside the Output widget
-            else:
-                print("choose at least one optimiser")
+        if self.paths:
+            self.message.value = ""
+            show_figure(self.out, optimizer_paths(
+                self.surface, self.paths, title=f"{self.surface.name}, learning rate "
+                                                f"{self.lr.value:.3g}, {self.steps.value} steps"))
+        else:
+            self.message.value = "<b>choose at least one optimiser</b>"
         return self.paths
 
     def final_losses(self) -> dict:
