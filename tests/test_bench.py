@@ -71,3 +71,15 @@ def test_simulate_drives_each_oracle_for_a_few_hundred_trials(strategy):
     assert history["test_of_best_so_far"].is_monotonic_increasing  # additive: val order = test
     if strategy != "random":
         assert history["test_of_best_so_far"].iloc[-1] == pytest.approx(best_test)
+
+
+def test_shipped_table_matches_its_checksum_and_covers_the_space():
+    table = nb.bench.load()                     # verifies data/mnist1d_bench.csv.sha256
+    assert table.arch_id.nunique() == 324 and sorted(table.seed.unique()) == [0, 1]
+    assert len(table) == 648 and not table.duplicated(["arch_id", "seed"]).any()
+    configs = nb.bench.all_configs()
+    for row in table.sample(20, random_state=0).itertuples():
+        assert {k: getattr(row, k) for k in nb.bench.DECISIONS} == configs[row.arch_id]
+    curves = table[[f"val_accuracy_e{e:02d}" for e in range(1, 16)]]
+    assert curves.notna().all().all() and (table.val_accuracy == curves.iloc[:, -1]).all()
+    assert table.test_accuracy.between(0, 1).all() and (table.params > 0).all()
