@@ -13,7 +13,6 @@ read the same files (see :mod:`nasbook.search`)::
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -35,14 +34,6 @@ class ResultError(ValueError):
     """A path that is not a search run directory, or a question it cannot answer."""
 
 
-def _read(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
 class SearchResult:
     """Everything a search wrote, as tables.  Usage: ``SearchResult.load("runs/demo")``"""
 
@@ -59,7 +50,7 @@ class SearchResult:
     @classmethod
     def load(cls, run_dir) -> "SearchResult":
         """Read ``run_dir`` (written by ``nb.search``); works while a search is still running."""
-        from nasbook.search import MANIFEST, RECORD
+        from nasbook.search import MANIFEST, RECORD, read_json as _read
 
         run_dir = Path(run_dir).expanduser()
         manifest = _read(run_dir / MANIFEST)
