@@ -22,6 +22,7 @@ biased picture of the whole space (Moosbauer et al., 2021); random trials do not
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import warnings
@@ -236,6 +237,10 @@ def _code(value, domain):
     raise SearchExplainError(f"value {value!r} is not in the decision's domain {domain}")
 
 
+_FITTED: dict = {}   # the last few surrogates, by the trials' content: effects, interactions
+                     # and importance of one search then share one fit
+
+
 def surrogate(source, *, seed=0, n_estimators=100) -> Surrogate:
     """Fit the tree surrogate and state how well it predicts unseen trials.
 
@@ -246,6 +251,11 @@ def surrogate(source, *, seed=0, n_estimators=100) -> Surrogate:
 
     trials = prepare(source)
     _need(trials, 5, "a surrogate")
+    content = pd.util.hash_pandas_object(trials.astype(str), index=True).to_numpy()
+    key = (hashlib.sha256(content.tobytes()).hexdigest(), trials.attrs["direction"], seed,
+           n_estimators)
+    if key in _FITTED:
+        return _FITTED[key]
     model = RandomForestRegressor(n_estimators=n_estimators, min_samples_leaf=2,
                                   random_state=seed, n_jobs=1)
     s = Surrogate(model, trials, np.empty((0, 0)), trials["score"].to_numpy(float), math.nan)
@@ -254,6 +264,9 @@ def surrogate(source, *, seed=0, n_estimators=100) -> Surrogate:
         cv = KFold(5, shuffle=True, random_state=seed)
         s.cv_r2 = float(np.mean(cross_val_score(model, s.X, s.y, cv=cv, scoring="r2")))
     model.fit(s.X, s.y)
+    while len(_FITTED) >= 8:
+        _FITTED.pop(next(iter(_FITTED)))
+    _FITTED[key] = s
     return s
 
 
