@@ -6,10 +6,12 @@ Usage::
         --time-budget 600 --out runs/demo
     nasbook show runs/demo              # the trials table and the best trial
     nasbook show runs/demo --csv runs/demo/trials.csv
+    nasbook explain runs/demo           # which decisions mattered, rules, the winner
+    nasbook bench build                 # (re)build the tabular benchmark, resumable
 
 Running ``nasbook search`` again with the same ``--out`` resumes the search (``--overwrite``
-starts afresh). ``--space`` takes a preset name (``mlp``, ``cnn``, ``residual_cnn``) or a JSON
-file in the source text's dictionary format.
+starts afresh). ``--space`` takes a preset name (``mlp``, ``cnn``, ``residual_cnn``, or ``bench``
+for the tabular benchmark's space) or a JSON file in the source text's dictionary format.
 """
 from __future__ import annotations
 
@@ -42,8 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dataset", default="mnist1d",
                    help="digits, mnist1d (offline), mnist, fashion_mnist (default mnist1d)")
     s.add_argument("--space", default="cnn",
-                   help="preset name (mlp, cnn, residual_cnn) or a JSON file in the source "
-                        "text's dictionary format (default cnn)")
+                   help="preset name (mlp, cnn, residual_cnn; bench = the tabular "
+                        "benchmark's space) or a JSON file in the source text's dictionary "
+                        "format (default cnn)")
     s.add_argument("--strategy", default="random", help="random, bayesian, hyperband, ... "
                    "(nb.strategies.available())")
     s.add_argument("--objective", default="val_accuracy",
@@ -74,12 +77,30 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("run_dir")
     show.add_argument("--csv", default=None, help="also write the trials table to this CSV")
     show.add_argument("--all", action="store_true", help="show every column")
+
+    ex = sub.add_parser("explain", help="explain a search: decision importance, interactions, "
+                                        "rules for the top trials, the winner vs runners-up")
+    ex.add_argument("run_dir")
+    ex.add_argument("--methods", nargs="+", default=None,
+                    help="importance estimators: fanova ped_anova shap (default: all that "
+                         "the number of trials allows)")
+    ex.add_argument("--top-fraction", type=float, default=0.1,
+                    help="what counts as the top for rules and PED-ANOVA (default 0.1)")
+    ex.add_argument("--seed", type=int, default=0)
+
+    bench = sub.add_parser("bench", help="the tabular benchmark: `nasbook bench build --help`",
+                           add_help=False)
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     return parser
 
 
 def _load_space(name, ds):
     from nasbook import space as space_module
 
+    if name == "bench":
+        from nasbook.bench import bench_space
+
+        return bench_space(ds.input_shape, ds.num_classes)
     path = Path(name)
     if path.suffix == ".json" or path.exists():
         try:
@@ -140,11 +161,58 @@ def _cmd_show(args) -> int:
     return 0
 
 
+def _cmd_explain(args) -> int:
+    import pandas as pd
+
+    from nasbook.explain import search as xs
+    from nasbook.results import SearchResult
+
+    result = SearchResult.load(args.run_dir)
+    trials = xs.prepare(result)
+    n = len(trials)
+    print(f"{n} distinct architectures finished ({result.summary()}); objective "
+          f"{result.objective} ({result.direction}); decisions that varied: "
+          f"{', '.join(trials.attrs['decisions']) or 'none'}")
+    methods = args.methods or (["fanova", "shap"]
+                               + (["ped_anova"] if n * args.top_fraction >= 2 else []))
+    with pd.option_context("display.width", 120, "display.precision", 3):
+        imp = xs.importance(result, methods=methods, seed=args.seed,
+                            ped_anova_quantile=args.top_fraction)
+        r2 = imp.attrs["surrogate_r2"]
+        print(f"\ndecision importance (each column sums to 1); tree surrogate cross-validated "
+              f"R² = {r2:.2f}" + (" (under 10 architectures: not cross-validated; treat "
+                                   "shap as a guess)" if r2 != r2 else "" if r2 > 0.5 else
+                                   " — too low to trust the surrogate-based numbers"))
+        print(imp.sort_values(imp.columns[0], ascending=False).to_string())
+        print("\nstrongest pairwise interactions (share of the surrogate's variance):")
+        print(xs.interactions(result, top=3, seed=args.seed)[["pair", "strength"]]
+              .to_string(index=False))
+        if n >= 10:
+            rules = xs.rules(result, top_fraction=args.top_fraction)
+            print(f"\nrules for the top {args.top_fraction:.0%} "
+                  f"({result.objective} {'≥' if result.direction == 'max' else '≤'} "
+                  f"{rules.attrs['threshold']:.4f}):")
+            print(rules.head(5).to_string(index=False))
+        else:
+            print("\nrules: need at least 10 architectures")
+        print("\nthe winner beside the runners-up:")
+        print(xs.winner_vs_runners_up(result).to_string())
+    return 0
+
+
+def _cmd_bench(args) -> int:
+    from nasbook.bench.__main__ import main as bench_main
+
+    bench_main(args.bench_args)
+    return 0
+
+
 def main(argv=None) -> int:
     """Entry point of the ``nasbook`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"search": _cmd_search, "show": _cmd_show}
+    handlers = {"search": _cmd_search, "show": _cmd_show, "explain": _cmd_explain,
+                "bench": _cmd_bench}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

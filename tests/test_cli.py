@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 SCRIPT = Path(sys.executable).parent / "nasbook"  # the console script pyproject declares
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
@@ -83,3 +84,26 @@ def test_errors_are_one_clear_line(tmp_path):
     assert bad.returncode == 1 and "Did you mean 'mnist1d'" in bad.stderr
     usage = nasbook("search")  # --out is required
     assert usage.returncode == 2 and "--out" in usage.stderr
+
+
+def test_search_the_benchmark_space_then_explain_it(tmp_path, capsys):
+    from nasbook.cli import main
+
+    out = tmp_path / "bench_run"
+    ran = nasbook("search", "--dataset", "mnist1d", "--space", "bench", "--strategy", "random",
+                  "--max-trials", 6, "--epochs", 1, "--n-train", 300, "--n-val", 200,
+                  "--out", out, "--no-progress")
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    shown = nasbook("explain", out)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    text = shown.stdout
+    assert "6 distinct architectures" in text and "fanova" in text and "shap" in text
+    assert "ped_anova" not in text       # 10% of 6 trials is below PED-ANOVA's minimum
+    assert "not cross-validated" in text and "rules: need at least 10" in text
+    assert "the winner beside the runners-up" in text and "connection" in text
+    capsys.readouterr()
+    assert main(["explain", str(out), "--methods", "gini"]) == 1
+    assert "unknown importance method" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as done:
+        main(["bench", "build", "--help"])
+    assert done.value.code == 0 and "--workers" in capsys.readouterr().out

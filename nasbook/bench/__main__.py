@@ -1,11 +1,12 @@
-"""``python -m nasbook.bench build [--out PATH] [--workers N] [--limit N] [--seeds 0 1]``"""
+"""``nasbook bench build [--out PATH] [--workers N] [--limit N] [--seeds 0 1]``
+(also ``python -m nasbook.bench build ...``)."""
 import argparse
 
 from nasbook.bench.build import build, default_build_path
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m nasbook.bench")
+    parser = argparse.ArgumentParser(prog="nasbook bench")
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="train what is missing from the benchmark table")
     b.add_argument("--out", default=None, help=f"CSV to append to (default "
