@@ -43,8 +43,9 @@ def test_load_refuses_a_table_that_does_not_match_its_checksum(tmp_path):
         nb.bench.load(tmp_path / "missing.csv")
 
 
-def synthetic_table():
-    """A table over the benchmark space with a known additive score (two seeds)."""
+def synthetic_table(epochs=15):
+    """A table over the benchmark space with a known additive score (two seeds), and a
+    per-epoch validation curve that rises to it with the same shape for every architecture."""
     import pandas as pd
 
     effects = {"n_blocks": {1: 0.0, 2: 0.05, 3: 0.08}, "filters": {16: 0.0, 32: 0.02, 64: 0.03},
@@ -56,19 +57,29 @@ def synthetic_table():
         score = 0.6 + sum(effects[k][v] for k, v in config.items())
         for seed in (0, 1):
             noise = 0.002 * (1 if seed else -1)
+            curve = {f"val_accuracy_e{e:02d}": score + noise - 0.3 * (1 - e / epochs) ** 2
+                     for e in range(1, epochs + 1)}
             rows.append({"arch_id": arch_id, "seed": seed, **config, "status": "completed",
-                         "val_accuracy": score + noise, "test_accuracy": score - 0.01})
+                         "val_accuracy": score + noise, "test_accuracy": score - 0.01, **curve})
     best = 0.6 + sum(max(e.values()) for e in effects.values())
     return pd.DataFrame(rows), best - 0.01
 
 
-@pytest.mark.parametrize("strategy", ["random", "greedy", "evolution", "reinforce"])
+@pytest.mark.parametrize("strategy", ["random", "greedy", "evolution", "reinforce",
+                                      "hyperband"])
 def test_simulate_drives_each_oracle_for_a_few_hundred_trials(strategy):
     table, best_test = synthetic_table()
     history = nb.bench.simulate(strategy, 300, seed=0, table=table)
     assert len(history) >= 200 or strategy == "greedy"   # greedy may stop at a local optimum
     assert history["val_accuracy"].notna().all()
-    assert history["test_of_best_so_far"].is_monotonic_increasing  # additive: val order = test
+    assert (history["cumulative_epochs"] == history["cost_epochs"].cumsum()).all()
+    if strategy == "hyperband":   # low fidelity first: cheaper than 15 epochs a trial
+        assert set(history["epochs"]) == {2, 5, 15}
+        assert history["cumulative_epochs"].iloc[-1] < 15 * len(history) / 2
+    else:
+        assert (history["epochs"] == 15).all() and (history["cost_epochs"] == 15).all()
+        # additive: val order = test order (hyperband compares scores across fidelities)
+        assert history["test_of_best_so_far"].is_monotonic_increasing
     if strategy != "random":
         assert history["test_of_best_so_far"].iloc[-1] == pytest.approx(best_test)
 

@@ -3,11 +3,14 @@
 Each proposed architecture is scored by looking it up (the mean over seeds, or one seed's
 run) instead of training, so a strategy can be run hundreds of times in seconds. Regret is
 measured on test accuracy of the architecture the search would pick by validation accuracy.
+Hyperband is multi-fidelity: it asks for a number of epochs, and is answered from the
+per-epoch validation curve; every history counts its cost in epochs.
 
 Usage::
 
     history = nb.bench.simulate("evolution", budget=100, seed=0, population_size=10)
     history.test_of_best_so_far.iloc[-1]
+    nb.bench.simulate("hyperband", budget=300, seed=0).cumulative_epochs.iloc[-1]
 """
 from __future__ import annotations
 
@@ -15,60 +18,113 @@ import keras_tuner as kt
 import numpy as np
 import pandas as pd
 
-from nasbook.bench.space import DECISIONS, bench_space
+from nasbook.bench.space import DECISIONS, RECIPE, bench_space
 
-__all__ = ["simulate", "lookup_table"]
+__all__ = ["simulate", "lookup_table", "curve_columns"]
+
+MULTI_FIDELITY = ("hyperband",)
+
+
+def curve_columns(table) -> list:
+    """The per-epoch validation accuracy columns (``val_accuracy_e01`` ...), in epoch order."""
+    columns = [c for c in table.columns if str(c).startswith("val_accuracy_e")
+               and str(c)[len("val_accuracy_e"):].isdigit()]
+    return sorted(columns, key=lambda c: int(c[len("val_accuracy_e"):]))
 
 
 def lookup_table(table, *, run_seed=None) -> pd.DataFrame:
-    """One row per architecture: mean (or one seed's) validation and test accuracy."""
+    """One row per architecture: mean (or one seed's) validation and test accuracy, and the
+    per-epoch validation accuracy curve when the table has one."""
     rows = table[table["status"] == "completed"] if "status" in table else table
     if run_seed is not None:
         rows = rows[rows["seed"] == run_seed]
         if rows.empty:
             raise ValueError(f"the table has no runs with seed {run_seed}")
-    return rows.groupby(list(DECISIONS))[["val_accuracy", "test_accuracy"]].mean()
+    columns = ["val_accuracy", "test_accuracy", *curve_columns(rows)]
+    return rows.groupby(list(DECISIONS))[columns].mean()
+
+
+def _cost(values, full_epochs):
+    """(fidelity, epochs trained) of one trial. A Hyperband trial that continues an earlier
+    one (``tuner/trial_id``) resumes from its checkpoint, so it trains only the new epochs."""
+    epochs = int(values.get("tuner/epochs", full_epochs))
+    if "tuner/trial_id" in values:
+        return epochs, epochs - int(values.get("tuner/initial_epoch", 0))
+    return epochs, epochs
 
 
 def simulate(strategy, budget, seed=0, *, table=None, run_seed=None, **options):
     """Run ``strategy`` (a registry name) for ``budget`` evaluations against the table.
 
-    Returns a DataFrame, one row per evaluation: the decisions, ``val_accuracy`` (what the
-    strategy saw), ``test_accuracy``, ``best_val_so_far`` and ``test_of_best_so_far`` (the
-    test accuracy of the architecture with the best validation accuracy so far).
+    Returns a DataFrame, one row per evaluation: the decisions, ``epochs`` (the fidelity the
+    strategy asked for), ``cost_epochs`` (epochs trained for it) and ``cumulative_epochs``,
+    ``val_accuracy`` (what the strategy saw), ``test_accuracy``, ``best_val_so_far`` and
+    ``test_of_best_so_far`` (the test accuracy of the architecture with the best validation
+    accuracy so far).
+
+    Single-fidelity strategies train every architecture for the full recipe (the table's
+    number of epochs, :data:`RECIPE` ``["epochs"]`` = 15), and see its final validation
+    accuracy. ``"hyperband"`` sees the validation accuracy after ``tuner/epochs`` epochs and
+    pays ``tuner/epochs - tuner/initial_epoch`` epochs for a trial that continues an earlier
+    one (as a real Tuner resumes from the checkpoint; the table's curve stands for
+    uninterrupted training), ``tuner/epochs`` otherwise. Its defaults here: ``max_epochs`` =
+    the table's epoch count, and no limit on Hyperband iterations, so ``budget`` decides
+    (the search stops earlier once it can draw no unseen architecture). The architecture it
+    picks is the one with the best validation accuracy seen at any fidelity, and its
+    ``test_accuracy`` is always the table's test accuracy after full training.
     """
     from nasbook import strategies
     from nasbook.bench.table import load
     from nasbook.strategies.base import drive
 
-    if strategy == "hyperband":
-        raise ValueError("hyperband is multi-fidelity: it needs per-epoch answers, which "
-                         "simulate() does not provide yet; use another strategy")
-    scores = lookup_table(load() if table is None else table, run_seed=run_seed)
-    index = {key: (v, t) for key, v, t in zip(scores.index, scores["val_accuracy"],
-                                              scores["test_accuracy"])}
+    name = str(strategy).strip().lower()
+    table = load() if table is None else table
+    scores = lookup_table(table, run_seed=run_seed)
+    curves = curve_columns(scores)
+    full_epochs = len(curves) or RECIPE["epochs"]
+    if name in MULTI_FIDELITY:
+        if not curves:
+            raise ValueError(f"{name} is multi-fidelity: it reads the per-epoch validation "
+                             f"accuracy (val_accuracy_e01 ...), which this table lacks; use a "
+                             f"table with per-epoch curves or a single-fidelity strategy")
+        options.setdefault("max_epochs", full_epochs)
+        options.setdefault("hyperband_iterations", None)
+        if options["max_epochs"] > full_epochs:
+            raise ValueError(f"max_epochs={options['max_epochs']} but the table's curves "
+                             f"stop at epoch {full_epochs}; pass max_epochs <= {full_epochs}")
     names = list(DECISIONS)
+    val = scores["val_accuracy"].to_numpy()
+    test = scores["test_accuracy"].to_numpy()
+    curve = scores[curves].to_numpy() if curves else None
+    index = {key: i for i, key in enumerate(scores.index)}
 
     def evaluate(values):
-        key = tuple(values[n] for n in names)
+        key = tuple(values[n] for n in names)   # tuner/* keys are not decisions: ignored
         if key not in index:
             raise KeyError(f"architecture {dict(zip(names, key))} is not in the table")
-        return index[key][0]
+        if "tuner/epochs" in values:
+            return curve[index[key], int(values["tuner/epochs"]) - 1]
+        return val[index[key]]
 
-    oracle = strategies.get(strategy, objective=kt.Objective("val_accuracy", "max"),
+    oracle = strategies.get(name, objective=kt.Objective("val_accuracy", "max"),
                             max_trials=budget, seed=seed, **options)
     hp = kt.HyperParameters()
     bench_space().declare(hp)
     oracle.hyperparameters = hp
     history = drive(oracle, evaluate, budget, persist=False)
     rows = []
-    best_val, best_test = -np.inf, np.nan
+    best_val, best_test, spent = -np.inf, np.nan, 0
     for step, h in enumerate(history, start=1):
         key = tuple(h["values"].get(n) for n in names)
-        val, test = index.get(key, (np.nan, np.nan))
-        if val > best_val:
-            best_val, best_test = val, test
-        rows.append({"evaluation": step, **dict(zip(names, key)), "val_accuracy": val,
-                     "test_accuracy": test, "best_val_so_far": best_val,
+        i = index.get(key)
+        seen = h["score"] if i is not None else np.nan
+        final_test = test[i] if i is not None else np.nan
+        if seen > best_val:
+            best_val, best_test = seen, final_test
+        epochs, cost = _cost(h["values"], full_epochs)
+        spent += cost
+        rows.append({"evaluation": step, **dict(zip(names, key)), "epochs": epochs,
+                     "cost_epochs": cost, "cumulative_epochs": spent, "val_accuracy": seen,
+                     "test_accuracy": final_test, "best_val_so_far": best_val,
                      "test_of_best_so_far": best_test})
     return pd.DataFrame(rows)
