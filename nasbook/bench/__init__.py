@@ -3,15 +3,18 @@ recipe, so a search can be simulated by looking scores up instead of training.
 
 Usage: ``python -m nasbook.bench build`` (resumable; see :mod:`nasbook.bench.build`);
 ``nb.bench.simulate("evolution", 100)`` runs a search on it; ``nb.bench.compare([...])``
-compares strategies over many seeds (regret, evaluations to a top architecture).
+compares strategies over many seeds (regret, evaluations to a top architecture);
+``nb.bench.recovery(...)`` measures how well importance estimated from trials recovers the
+exact functional ANOVA of the table.
 """
 from nasbook.bench.space import DECISIONS, RECIPE, all_configs, bench_space
 from nasbook.bench.simulate import curve_columns, lookup_table, simulate
 from nasbook.bench.compare import (compare, evaluations_to_top, first_top, regret_on_grid,
                                    regret_summary, top_architectures)
 from nasbook.bench.table import TABLE_PATH, BenchmarkError, load
+from nasbook.bench.recovery import QUICK as RECOVERY_QUICK, recovery, recovery_summary
 
 __all__ = ["DECISIONS", "RECIPE", "all_configs", "bench_space", "load", "TABLE_PATH",
            "BenchmarkError", "simulate", "lookup_table", "curve_columns",
            "compare", "regret_on_grid", "regret_summary", "top_architectures", "first_top",
-           "evaluations_to_top"]
+           "evaluations_to_top", "recovery", "recovery_summary", "RECOVERY_QUICK"]
