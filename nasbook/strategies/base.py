@@ -89,6 +89,15 @@ class ArchitectureOracle(kt.Oracle):
     def complete(self, partial: dict, choose) -> dict:
         """A full configuration: ``partial``'s values where active and valid, ``choose(hp)``
         for every other active decision; inactive decisions are left out."""
+        space = self.hyperparameters.space
+        if not any(hp.conditions for hp in space):  # every decision active: no bookkeeping
+            out = {}
+            for hp in space:
+                value = partial.get(hp.name, _MISSING)
+                if value is _MISSING or value not in domain(hp):
+                    value = choose(hp)
+                out[hp.name] = value
+            return out
         hps = kt.HyperParameters()
         for hp in self.hyperparameters.space:
             hps.merge([hp])
