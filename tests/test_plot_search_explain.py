@@ -6,7 +6,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import keras  # noqa: E402
 import keras_tuner  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -181,23 +180,18 @@ def test_trial_browser_on_a_simulated_search(history, table):
         bare.select(rank=0)
 
 
-class Widths(keras_tuner.HyperModel):
-    def build(self, hp):
-        units = hp.Choice("units", [4, 64])
-        inputs = keras.Input((40, 1))
-        h = keras.layers.Dense(units, activation="relu")(keras.layers.Flatten()(inputs))
-        model = keras.Model(inputs, keras.layers.Dense(10)(h))
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                      metrics=["accuracy"])
-        return model
+def two_widths():
+    """An MLP space whose only varying decision is the width of its one hidden layer."""
+    return nb.space.preset("mlp", (40, 1), 10, n_dense=[1], units=[4, 64],
+                           activation=["relu"], dropout=[0.0], l2=[0.0], optimizer=["adam"],
+                           learning_rate=[0.01])
 
 
 def test_trial_browser_on_a_real_search_minimising_loss(tmp_path):
     ds = nb.load_dataset("mnist1d", seed=0).subset(n_train=200, n_val=100, seed=0)
     oracle = keras_tuner.oracles.GridSearchOracle(
         objective=keras_tuner.Objective("val_loss", "min"), max_trials=2)
-    result = nb.search(ds, Widths(), oracle, objective="val_loss", max_trials=2, epochs=2,
+    result = nb.search(ds, two_widths(), oracle, objective="val_loss", max_trials=2, epochs=2,
                        early_stopping_patience=None, run_dir=tmp_path / "run", progress=False)
     browser = nb.widgets.trial_browser(result)
     assert browser.direction == "min" and browser.ranked["score"].is_monotonic_increasing
