@@ -183,3 +183,15 @@ def test_winner_vs_runners_up_counts_agreement():
     assert cmp.loc["kernel", "runners_up"] == "3 ×2, 5 ×1"
     mean = frame.val_accuracy.mean()
     assert cmp.loc["activation", "effect"] == pytest.approx(0.75 - mean)
+
+
+def test_a_hyperband_history_is_explained_at_full_fidelity_only():
+    table = additive_table()
+    for e in range(1, 16):   # a learning curve that ends at the final score
+        table[f"val_accuracy_e{e:02d}"] = table["val_accuracy"] - 0.2 * (1 - e / 15)
+    history = nb.bench.simulate("hyperband", 120, seed=0, table=table)
+    assert history["epochs"].nunique() > 1
+    trials = xs.prepare(history)
+    full = history[history["epochs"] == 15]
+    assert len(trials) == len(full.drop_duplicates(list(nb.bench.DECISIONS)))
+    assert trials["score"].max() == pytest.approx(full["val_accuracy"].max())

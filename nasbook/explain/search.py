@@ -89,6 +89,10 @@ def _from_frame(frame, objective, space, decisions):
     if objective not in frame.columns:
         raise SearchExplainError(f"no column {objective!r}; the trials have {list(frame.columns)}")
     rows = frame[frame["status"].isin(["completed", "COMPLETED"])] if "status" in frame else frame
+    if "epochs" in rows and rows["epochs"].nunique() > 1:
+        # a multi-fidelity history (Hyperband): scores after 2 and 15 epochs are not the same
+        # quantity; explain the fully trained architectures only
+        rows = rows[rows["epochs"] == rows["epochs"].max()]
     if decisions is None:
         if space is not None:
             decisions = [n for n, _ in space.decisions() if n in frame.columns]
@@ -126,7 +130,8 @@ def prepare(source, *, objective=None, space=None, decisions=None) -> pd.DataFra
 
     ``source`` is a SearchResult, a run directory, or a DataFrame of trials (e.g.
     ``nb.bench.simulate``'s). For a DataFrame, pass the ``space`` (a SearchSpace) to mask
-    decisions the built model does not use. Returns a DataFrame indexed by ``architecture``
+    decisions the built model does not use; of a multi-fidelity history (Hyperband, with an
+    ``epochs`` column) only the trials at the highest fidelity are kept. Returns a DataFrame indexed by ``architecture``
     with one column per decision that varies (``None`` where it was not built), ``score``
     (mean over the architecture's runs) and ``n_runs``; ``attrs`` holds ``decisions``,
     ``domains``, ``objective`` and ``direction``.  Usage: ``xs.prepare(result)``
