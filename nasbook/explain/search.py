@@ -225,14 +225,19 @@ class Surrogate:
     cv_r2: float
 
     def encode(self, frame) -> np.ndarray:
-        cols = []
-        for d in self.trials.attrs["decisions"]:
-            domain = self.trials.attrs["domains"][d]
-            cols.append([-1 if v is None else _code(v, domain) for v in frame[d]])
-        return np.array(cols, dtype=float).T
+        return _encode(self.trials, frame)
 
     def predict(self, X) -> np.ndarray:
         return self.model.predict(X)
+
+
+def _encode(trials, frame) -> np.ndarray:
+    """Ordinal codes of ``frame``'s decisions in the domain order of ``trials`` (-1: not built)."""
+    cols = []
+    for d in trials.attrs["decisions"]:
+        domain = trials.attrs["domains"][d]
+        cols.append([-1 if v is None else _code(v, domain) for v in frame[d]])
+    return np.array(cols, dtype=float).T
 
 
 def _code(value, domain):
@@ -421,12 +426,11 @@ def interactions(source, top=5, *, seed=0) -> pd.DataFrame:
     for a, b in itertools.combinations(range(len(names)), 2):
         ca = np.unique(s.X[:, a])
         cb = np.unique(s.X[:, b])
-        grid = np.empty((len(ca), len(cb)))
         X = np.repeat(s.X[None], len(ca) * len(cb), axis=0)
         for i, (va, vb) in enumerate(itertools.product(ca, cb)):
             X[i, :, a], X[i, :, b] = va, vb
         pred = s.predict(X.reshape(-1, len(names))).reshape(len(ca) * len(cb), -1)
-        grid[:] = pred.mean(axis=1).reshape(len(ca), len(cb))
+        grid = pred.mean(axis=1).reshape(len(ca), len(cb))
         inter = grid - grid.mean(axis=1, keepdims=True) - grid.mean(axis=0) + grid.mean()
         strength = float(np.mean(inter ** 2) / total) if total > 0 else 0.0
         rows.append({"pair": f"{names[a]} × {names[b]}", "a": names[a], "b": names[b],
@@ -474,8 +478,7 @@ def rules(source, *, top_fraction=0.1, max_depth=3, min_leaf=None) -> pd.DataFra
     if not 0 < top_fraction < 1:
         raise SearchExplainError(f"top_fraction must be between 0 and 1, got {top_fraction}")
     names = trials.attrs["decisions"]
-    s = Surrogate(None, trials, np.empty((0, 0)), trials["score"].to_numpy(float), math.nan)
-    X = s.encode(trials)
+    X, y = _encode(trials, trials), trials["score"].to_numpy(float)
     is_top, cut = _top(trials, top_fraction)
     min_leaf = min_leaf or max(2, len(trials) // 50)
     tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=min_leaf,
@@ -506,7 +509,7 @@ def rules(source, *, top_fraction=0.1, max_depth=3, min_leaf=None) -> pd.DataFra
         parts = [p for p in parts if p]
         rows.append({"rule": " and ".join(parts) or "all trials", "n": int(mask.sum()),
                      "top_share": float(is_top[mask].mean()),
-                     "mean_score": float(s.y[mask].mean())})
+                     "mean_score": float(y[mask].mean())})
     frame = pd.DataFrame(rows).sort_values(["top_share", "mean_score"], ascending=False,
                                            kind="stable").reset_index(drop=True)
     frame.attrs.update(threshold=float(cut), top_fraction=top_fraction,

@@ -17,6 +17,7 @@ import ipywidgets as W
 import numpy as np
 import pandas as pd
 
+from nasbook.plot.search_explain import _text
 from nasbook.widgets._render import show_figure
 
 __all__ = ["trial_browser", "TrialBrowser"]
@@ -34,10 +35,6 @@ def _same(a, b):
     return bool(a == b) or str(a) == str(b)
 
 
-def _text(value):
-    from nasbook.plot.search_explain import _text as text
-
-    return text(value)
 
 
 class TrialBrowser(W.VBox):
