@@ -1,19 +1,57 @@
-"""Every notebook runs top to bottom in quick mode, is committed clean, and reads as a lesson."""
+"""Every notebook runs top to bottom, shows the reader no stray traceback or warning, is
+committed clean, and reads as a lesson.
+
+What is checked, and how quick mode stays honest:
+
+- **Quick mode** (``make test``): every notebook runs with ``NASBOOK_QUICK=1`` under a time
+  limit, in a fresh working directory (``nasbook.book.execute``).
+- **Outputs, not just exit codes**: ``nasbook.book.output_problems`` fails a run whose cell
+  outputs (stdout, stderr, errors, displayed text) contain a traceback or a warning, unless the
+  cell says so with a tag: ``raises-exception`` (an error shown on purpose) or
+  ``expect-warning`` (a warning shown on purpose, explained in the prose beside it).
+- **Full mode** (``make test-full``, run by CI after ``make test``): the notebooks whose
+  measured full-mode time in ``notebooks/runtimes.csv`` is at most ``FULL_MODE_LIMIT`` seconds
+  run with ``NASBOOK_QUICK=0``, with the same output checks. The longer ones are run by
+  ``make book``; their last run's date, time and outcome are in that file and the README.
+- **Quick mode walks the same branches as full mode**: quick mode shrinks numbers, never the
+  code path, but a small search may simply not draw the branch that fails (notebook 00's space
+  once failed 4 of 10 full-mode trials and 0 of 4 quick ones). So every search space a lesson
+  defines is built branch by branch with ``nb.space.check_branches`` (every value of every
+  decision, as keras-tuner's Oracle proposes it): notebook 00 does it in the notebook itself,
+  right after defining its space; the presets used by notebooks 01, 02, 05 and 06, the source
+  text's formats and the benchmark space are covered in ``tests/test_space_branches.py``.
+"""
+import csv
 import os
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+from nasbook.book import execute
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
 PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) + sorted(NOTEBOOKS.glob("exercises/*.ipynb"))
 IDS = [str(p.relative_to(NOTEBOOKS)) for p in PATHS]
+RUNTIMES = NOTEBOOKS / "runtimes.csv"
 
 # Quick-mode wall-clock limit per notebook, in seconds, on 2 CPU cores.
 LIMIT = {"00_welcome_and_tour.ipynb": 90}
 DEFAULT_LIMIT = 300
+# CI runs in full mode every notebook measured at or under this many seconds.
+FULL_MODE_LIMIT = 300
+
+
+def _runtimes() -> dict:
+    with open(RUNTIMES, newline="") as fh:
+        return {row["notebook"]: row for row in csv.DictReader(fh)}
+
+
+def _full_mode_in_ci() -> list:
+    rows = _runtimes()
+    return [p for p in PATHS if p.name in rows and rows[p.name]["full_s"]
+            and float(rows[p.name]["full_s"]) <= FULL_MODE_LIMIT]
 
 
 def test_there_are_notebooks():
@@ -40,16 +78,43 @@ def test_reads_as_a_lesson(path):
     assert text.rfind("## Exercises") > text.rfind("## Summary")
 
 
+def test_every_notebook_has_a_measured_full_mode_time():
+    rows = _runtimes()
+    missing = [p.name for p in PATHS if p.name not in rows or not rows[p.name]["full_s"]]
+    assert not missing, f"no measured full-mode time in notebooks/runtimes.csv for {missing}"
+
+
+def test_readme_states_each_notebooks_full_mode_time():
+    readme = (ROOT / "README.md").read_text()
+    for name, row in _runtimes().items():
+        line = next((ln for ln in readme.splitlines() if ln.startswith(f"| `{name[:-6]}`")), None)
+        assert line is not None, f"README's notebook table has no row for {name}"
+        minutes = float(row["full_s"]) / 60
+        shown = f"{minutes:.0f} min" if minutes >= 1.5 else f"{float(row['full_s']):.0f} s"
+        assert shown in line, f"README row for {name} should state its full-mode time ({shown})"
+
+
+def _check(run, limit):
+    assert run.error is None, f"{run.path.name}: {run.error}"
+    assert not run.problems, f"{run.path.name} shows the reader: " + "; ".join(run.problems)
+    assert run.seconds < limit, f"{run.path.name} took {run.seconds:.0f} s (limit {limit} s)"
+
+
 @pytest.mark.parametrize("path", PATHS, ids=IDS)
-def test_runs_in_quick_mode(path, tmp_path):
+def test_runs_in_quick_mode(path):
     limit = LIMIT.get(path.name, DEFAULT_LIMIT)
-    nb = nbformat.read(path, as_version=4)
-    env_ok = os.environ.get("NASBOOK_QUICK") == "1"
-    assert env_ok, "the notebook test must run in quick mode (make test sets NASBOOK_QUICK=1)"
-    client = NotebookClient(nb, timeout=limit, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    start = time.perf_counter()
-    client.execute()
-    elapsed = time.perf_counter() - start
-    print(f"{path.name}: {elapsed:.1f} s")
-    assert elapsed < limit, f"{path.name} took {elapsed:.0f} s in quick mode (limit {limit} s)"
+    assert os.environ.get("NASBOOK_QUICK") == "1", \
+        "the notebook test must run in quick mode (make test sets NASBOOK_QUICK=1)"
+    run = execute(path, quick=True, timeout=limit)
+    print(f"{path.name}: {run.seconds:.1f} s, {run.trials_failed} failed trials")
+    _check(run, limit)
+
+
+@pytest.mark.skipif(os.environ.get("NASBOOK_TEST_FULL") != "1",
+                    reason="full-mode notebook runs are `make test-full` (CI runs it)")
+@pytest.mark.parametrize("path", _full_mode_in_ci(), ids=lambda p: p.name)
+def test_runs_in_full_mode(path):
+    limit = 2 * FULL_MODE_LIMIT          # twice the measured ceiling: a loaded machine
+    run = execute(path, quick=False, timeout=limit)
+    print(f"{path.name}: full mode {run.seconds:.1f} s, {run.trials_failed} failed trials")
+    _check(run, limit)

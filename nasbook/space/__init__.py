@@ -9,12 +9,14 @@ Usage::
     space = nb.space.from_dict(search_space, (8, 8, 1), 10)   # the source text's format
 
 Modules: ``vocabulary`` (layer/activation names and their known misspellings), ``core``
-(SearchSpace), ``presets``, ``source_format``.
+(SearchSpace), ``presets``, ``source_format``, ``branches`` (build every branch
+as an Oracle would, before searching).
 """
+from nasbook.space.branches import BranchReport, check_branches
 from nasbook.space.core import Decision, Layer, Ref, SearchSpace, Stage
 from nasbook.space.presets import PRESETS, preset
 from nasbook.space.source_format import from_dict
 from nasbook.space.vocabulary import SpaceError
 
-__all__ = ["SearchSpace", "SpaceError", "preset", "from_dict", "PRESETS", "Decision", "Layer",
+__all__ = ["BranchReport", "check_branches", "SearchSpace", "SpaceError", "preset", "from_dict", "PRESETS", "Decision", "Layer",
            "Ref", "Stage"]

@@ -1,0 +1,206 @@
+"""Run notebooks as a reader would, and check what the reader sees: `make book` and the tests.
+
+A notebook passes when it runs top to bottom and no cell output shows a traceback or a
+warning it did not announce. A cell that errors on purpose carries the tag
+``raises-exception`` (nbclient then lets it fail); a cell that shows a warning on purpose
+carries ``expect-warning`` and the prose beside it explains the warning. Each run executes in
+a fresh working directory, so the trials it leaves behind (keras-tuner's ``trial.json``,
+nasbook's ``nasbook_trial.json``) can be counted: ``trials_failed`` in the runtime table.
+
+Usage::
+
+    python -m nasbook.book notebooks/0*.ipynb --out build            # full mode, as readers run
+    python -m nasbook.book notebooks/00_welcome_and_tour.ipynb --quick
+
+    from nasbook.book import execute, output_problems
+    run = execute("notebooks/00_welcome_and_tour.ipynb", quick=True)
+    run.seconds, run.trials_failed, output_problems(run.notebook)
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import datetime
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["NotebookRun", "execute", "output_problems", "count_failed_trials", "main"]
+
+RAISES = "raises-exception"
+EXPECT_WARNING = "expect-warning"
+TRACEBACK = re.compile(r"Traceback \(most recent call last\)")
+# Python warnings ("RuntimeWarning: overflow ...", "ConvergenceWarning: ...") and logger lines
+# ("WARNING:tensorflow:...", "WARNING: ..."), at the start of a line.
+WARNING = re.compile(r"(^|\n)\s*(\S+:\d+: )?(\w*Warning: |WARNING[:\s])")
+
+
+@dataclass
+class NotebookRun:
+    """One executed notebook: the executed copy, wall time, trials failed, problems seen."""
+
+    path: Path
+    notebook: object
+    seconds: float
+    quick: bool
+    trials_failed: int = 0
+    error: str | None = None
+    problems: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.problems
+
+
+def _text_of(output) -> str:
+    kind = output.get("output_type")
+    if kind == "stream":
+        return output.get("text", "")
+    if kind == "error":
+        return "\n".join(output.get("traceback", [])) or f"{output.get('ename')}: {output.get('evalue')}"
+    data = output.get("data", {})
+    return data.get("text/plain", "") if isinstance(data.get("text/plain", ""), str) else ""
+
+
+def output_problems(notebook) -> list:
+    """Every traceback, error or warning shown in a cell's output that its tags do not announce.
+
+    Returns ``["cell 14: traceback: KeyError: 'activation'", ...]``; empty when clean.
+    """
+    problems = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.get("cell_type") != "code":
+            continue
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        for output in cell.get("outputs", []):
+            text = _text_of(output)
+            if output.get("output_type") == "error" or TRACEBACK.search(text):
+                if RAISES not in tags:
+                    name = output.get("ename") or "traceback"
+                    last = [line for line in re.sub(r"\x1b\[[0-9;]*m", "", text).splitlines()
+                            if line.strip()]
+                    problems.append(f"cell {index}: {name}: {last[-1][:200] if last else ''}")
+                continue
+            match = WARNING.search(text)
+            if match and EXPECT_WARNING not in tags:
+                line = text[match.start():].strip().splitlines()[0]
+                problems.append(f"cell {index}: unexpected warning: {line[:200]}")
+    return problems
+
+
+def count_failed_trials(directory) -> int:
+    """Failed trials under ``directory``: nasbook's record when there is one, else keras-tuner's."""
+    failed = 0
+    for trial_json in Path(directory).rglob("trial.json"):
+        ours = trial_json.with_name("nasbook_trial.json")
+        try:
+            if ours.exists():
+                failed += json.loads(ours.read_text()).get("status") == "failed"
+            else:
+                failed += json.loads(trial_json.read_text()).get("status") in ("FAILED", "INVALID")
+        except (OSError, ValueError):
+            continue
+    return failed
+
+
+@contextlib.contextmanager
+def _quick_mode(quick: bool):
+    saved = os.environ.get("NASBOOK_QUICK")
+    os.environ["NASBOOK_QUICK"] = "1" if quick else "0"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("NASBOOK_QUICK", None)
+        else:
+            os.environ["NASBOOK_QUICK"] = saved
+
+
+def execute(path, *, quick: bool, timeout=None, workdir=None) -> NotebookRun:
+    """Execute one notebook in a fresh working directory (quick or full mode, one kernel).
+
+    ``timeout`` is per cell in seconds (None: no limit). A cell that raises without the
+    ``raises-exception`` tag stops the run; ``run.error`` then says which.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no notebook at {path}")
+    notebook = nbformat.read(path, as_version=4)
+    owned = workdir is None
+    workdir = Path(tempfile.mkdtemp(prefix=f"nasbook-{path.stem}-") if owned else workdir)
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(workdir)}})
+    error = None
+    start = time.perf_counter()
+    with _quick_mode(quick):
+        try:
+            client.execute()
+        except (CellExecutionError, CellTimeoutError) as err:
+            lines = [line for line in str(err).strip().splitlines() if line.strip()]
+            error = f"{type(err).__name__}: {lines[-1][:300] if lines else err}"
+    seconds = time.perf_counter() - start
+    run = NotebookRun(path, notebook, seconds, quick, count_failed_trials(workdir), error)
+    run.problems = output_problems(notebook)
+    if owned:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return run
+
+
+def _write_table(runs, out: Path):
+    rows = [{"notebook": r.path.name, "mode": "quick" if r.quick else "full",
+             "seconds": round(r.seconds, 1), "trials_failed": r.trials_failed,
+             "warnings": sum("warning" in p for p in r.problems),
+             "tracebacks": sum("warning" not in p for p in r.problems) + (r.error is not None),
+             "outcome": "clean" if r.ok else "problems",
+             "date": datetime.date.today().isoformat()} for r in runs]
+    with open(out / "runtimes.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    lines = ["| notebook | mode | seconds | trials failed | warnings | tracebacks | outcome |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['notebook']} | {r['mode']} | {r['seconds']:.0f} | {r['trials_failed']} | "
+              f"{r['warnings']} | {r['tracebacks']} | {r['outcome']} |" for r in rows]
+    (out / "runtimes.md").write_text("\n".join(lines) + "\n")
+    return rows
+
+
+def main(argv=None) -> int:
+    """``python -m nasbook.book NOTEBOOK... [--out build] [--quick]``: run, render, tabulate."""
+    parser = argparse.ArgumentParser(prog="python -m nasbook.book", description=main.__doc__)
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    parser.add_argument("--out", type=Path, default=Path("build"))
+    parser.add_argument("--quick", action="store_true", help="quick mode (default: full)")
+    parser.add_argument("--timeout", type=float, default=None, help="seconds per cell")
+    args = parser.parse_args(argv)
+    from nbconvert import HTMLExporter
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    runs = []
+    for path in args.notebooks:
+        print(f"{path.name}: running in {'quick' if args.quick else 'full'} mode ...", flush=True)
+        run = execute(path, quick=args.quick, timeout=args.timeout)
+        html, _ = HTMLExporter().from_notebook_node(run.notebook)
+        (args.out / f"{path.stem}.html").write_text(html, encoding="utf-8")
+        status = "clean" if run.ok else "; ".join(([run.error] if run.error else []) + run.problems)
+        print(f"{path.name}: {run.seconds:.0f} s, {run.trials_failed} failed trials, {status}",
+              flush=True)
+        runs.append(run)
+    _write_table(runs, args.out)
+    print(f"runtime table: {args.out / 'runtimes.md'}")
+    return 0 if all(r.ok for r in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
