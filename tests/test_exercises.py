@@ -158,3 +158,43 @@ def test_dense_forward_check_against_keras():
     assert ex.check_dense_forward(ex.dense_sigmoid, quiet=True)
     verdict = ex.check_dense_forward(lambda x, k, b: x @ k + b, quiet=True)
     assert not verdict and "apply the sigmoid" in verdict.message
+
+
+# --- claims quiz and GPU-days (notebook 14) ----------------------------------------------------
+
+def test_claims_quiz_right_answers_pass_and_each_wrong_one_is_named(capsys):
+    quiz = ex.claims_quiz()
+    assert set(quiz) == {"gpt3_found_by_nas", "nasnet_imagenet", "keras_tensorflow_theano"}
+    right = {"gpt3_found_by_nas": "false", "nasnet_imagenet": " TRUE ",
+             "keras_tensorflow_theano": "outdated"}
+    assert ex.check_claim_verdicts(right)
+    assert "right" in capsys.readouterr().out
+    for key in quiz:
+        for wrong in set(ex.CLAIM_VERDICTS) - {right[key].strip().lower()}:
+            verdict = ex.check_claim_verdicts({**right, key: wrong}, quiet=True)
+            assert not verdict and verdict.case == key and "Hint" in verdict.message
+            assert right[key].strip().lower() not in verdict.message.split("Hint")[0]
+
+
+def test_claims_quiz_rejects_bad_input():
+    assert "dict" in ex.check_claim_verdicts(["false"], quiet=True).message
+    assert "no verdict" in ex.check_claim_verdicts({"gpt3_found_by_nas": "false"},
+                                                   quiet=True).message
+    full = {k: "true" for k in ex.claims_quiz()}
+    assert "unknown claim" in ex.check_claim_verdicts({**full, "x": "true"}, quiet=True).message
+    assert "not a verdict" in ex.check_claim_verdicts({**full, "nasnet_imagenet": "maybe"},
+                                                      quiet=True).message
+
+
+def test_gpu_days_right_and_typical_slips():
+    assert ex.check_gpu_days(lambda gpus, hours: gpus * hours / 24, quiet=True)
+    hours_only = ex.check_gpu_days(lambda gpus, hours: gpus * hours, quiet=True)
+    assert not hours_only and "GPU-hours" in hours_only.message
+    assert hours_only.case.startswith("NAS-RL") and hours_only.difference == pytest.approx(
+        800 * 672 - 22400)
+    no_gpus = ex.check_gpu_days(lambda gpus, hours: hours / 24, quiet=True)
+    assert not no_gpus and "number of GPUs" in no_gpus.message
+    times = ex.check_gpu_days(lambda gpus, hours: gpus * hours * 24, quiet=True)
+    assert not times and "Divide" in times.message
+    assert "not a" not in ex.check_gpu_days(lambda g, h: "x", quiet=True).message
+    assert "return one number" in ex.check_gpu_days(lambda g, h: "x", quiet=True).message
