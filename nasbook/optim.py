@@ -242,9 +242,13 @@ class Surface:
         return self.f(np.asarray(w, dtype=float))
 
 
+# The surfaces are evaluated on the end points of diverged paths too (a learning-rate sweep
+# goes far past stability on purpose): there the loss overflows float64 and is inf, which is
+# the right answer, so the overflow is not reported as a warning.
 def _ravine_f(w, a=1.0, b=20.0):
     w = np.asarray(w, dtype=float)
-    return 0.5 * (a * w[..., 0] ** 2 + b * w[..., 1] ** 2)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return 0.5 * (a * w[..., 0] ** 2 + b * w[..., 1] ** 2)
 
 
 def _ravine_grad(w, a=1.0, b=20.0):
@@ -254,7 +258,8 @@ def _ravine_grad(w, a=1.0, b=20.0):
 
 def _rosenbrock_f(w):
     w = np.asarray(w, dtype=float)
-    return (1 - w[..., 0]) ** 2 + 100 * (w[..., 1] - w[..., 0] ** 2) ** 2
+    with np.errstate(over="ignore", invalid="ignore"):
+        return (1 - w[..., 0]) ** 2 + 100 * (w[..., 1] - w[..., 0] ** 2) ** 2
 
 
 def _rosenbrock_grad(w):
@@ -269,7 +274,8 @@ def _bumpy_f(w):
     # a wide bowl with a ripple: a local dip on the way to the global minimum at (0, 0)
     w = np.asarray(w, dtype=float)
     x, y = w[..., 0], w[..., 1]
-    return 0.1 * (x ** 2 + y ** 2) - _DIP * np.exp(-((x - 1.5) ** 2 + (y - 1.0) ** 2) / 0.3)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        return 0.1 * (x ** 2 + y ** 2) - _DIP * np.exp(-((x - 1.5) ** 2 + (y - 1.0) ** 2) / 0.3)
 
 
 def _bumpy_grad(w):

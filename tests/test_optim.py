@@ -161,3 +161,16 @@ def test_learning_rate_explorer_runs_headless_and_draws_the_real_paths():
     assert "choose at least one" in explorer.message.value
     with pytest.raises(ValueError, match="unknown surface"):
         learning_rate_explorer("saddle")
+
+
+def test_a_diverged_point_evaluates_to_inf_without_a_warning():
+    """A learning-rate sweep evaluates surfaces at diverged end points: inf, and no warning
+    for the reader (notebook 04 showed 'RuntimeWarning: overflow encountered in square')."""
+    import warnings
+
+    far = np.array([1e200, -1e200])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for surface in optim.SURFACES.values():
+            assert np.isinf(surface.f(far)), surface.name
+            assert np.isfinite(surface.f(np.array(surface.start)))
