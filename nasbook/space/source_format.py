@@ -52,7 +52,8 @@ them; ``verbose=False`` silences the printing):
 - a missing ``filters`` / ``kernel_size`` / ``units`` gets a stated default (32 / 3 / 128), and
   ``"regularization_methods": ["Dropout"]`` (names without values) gets rate 0.5 (weight decay
   1e-4);
-- a list instead of a dict (§5.2's ``search_space = [...]``) is read as ``{"layers": [...]}``.
+- a list instead of a dict (§5.2's ``search_space = [...]``) is read as ``{"layers": [...]}``,
+  and the Flatten added before its first Dense layer is noted (the listing builds none).
 
 ``strict=True`` turns every such mapping into a :class:`SpaceError` instead. Spellings are
 forgiving either way (``"conv2d"``, ``"Adam"``, ``"regularisation_methods"``); names that mean
@@ -210,7 +211,8 @@ def from_dict(source, input_shape, num_classes, *, strict=False, verbose=True) -
     Usage: ``space = nb.space.from_dict(search_space, ds.input_shape, ds.num_classes)``
     """
     notes = _Notes(strict)
-    if isinstance(source, (list, tuple)):
+    listed = isinstance(source, (list, tuple))
+    if listed:
         notes.map("a list of layers (the §5.2 format) is read as {'layers': [...]}: the layers "
                   "of one architecture, in order",
                   "a search space dict is expected, got a list; write {'layers': [...]} "
@@ -244,7 +246,7 @@ def from_dict(source, input_shape, num_classes, *, strict=False, verbose=True) -
         if ltype is None:   # an activation layer, folded into the activation decision
             continue
         kind = vocab.LAYER_TYPES[ltype][0]
-        if kind == "dense" and spatial:
+        if kind == "dense" and spatial and listed:   # a listing that says what it builds
             notes.add(f"a Flatten is inserted before layer {i} ({ltype}): a Dense layer on a "
                       f"{rank + 2}-D tensor would act on its last axis only")
         if kind in ("dense", "flatten", "global_pool"):
