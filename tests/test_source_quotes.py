@@ -1,4 +1,5 @@
-"""Every quotation of the source text in the notebooks is verbatim, and lies in the section it names.
+"""Every quotation of the source text in the notebooks is verbatim, and lies in the section it
+names.
 
 The conventions (what this test extracts and checks):
 
@@ -29,8 +30,8 @@ import pytest
 import source_text
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
-FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})[ \t]*source\b(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=fence)[ \t]*$",
-                   re.M | re.S)
+FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})[ \t]*source\b(?P<info>[^\n]*)\n"
+                   r"(?P<body>.*?)^(?P=fence)[ \t]*$", re.M | re.S)
 START = re.compile(r"^[ \t]*# --- source (?P<info>[^\n]*?) ---[ \t]*$")
 END = re.compile(r"^[ \t]*# --- end source ---[ \t]*$")
 SECTION = re.compile(r"§\s*(\d+(?:\.\d+)*)")
@@ -125,15 +126,16 @@ def test_a_wrong_quotation_fails():
     good = source_text.fenced_code(TEXT, "5.2", "FullyConnected").split("\n")[6]   # a layer
     assert good.strip().startswith('{"type": "Conv2D"')
     wrong = good.replace('"stride"', '"strides"')
+    f1 = "- **F1分数**：准确率和召回率的加权平均。"   # §2.3, verbatim
     nb = _notebook(
-        ("markdown", "The source says:\n\n```source §2.3\n- **F1分数**：准确率和召回率的加权平均。\n```\n"),
-        ("markdown", "```source §2.3\n- **F1分数**：精确率和召回率的调和平均。\n```"),     # corrected
-        ("markdown", "```source §4.3\n- **F1分数**：准确率和召回率的加权平均。\n```"),     # wrong §
-        ("markdown", "```source\n- **F1分数**：准确率和召回率的加权平均。\n```"),          # no §
-        ("markdown", "```source §11.1\n- **F1分数**：准确率和召回率的加权平均。\n```"),    # no such §
+        ("markdown", f"The source says:\n\n```source §2.3\n{f1}\n```\n"),
+        ("markdown", f"```source §2.3\n{f1.replace('准确率', '精确率')}\n```"),   # corrected
+        ("markdown", f"```source §4.3\n{f1}\n```"),                              # wrong §
+        ("markdown", f"```source\n{f1}\n```"),                                   # no §
+        ("markdown", f"```source §11.1\n{f1}\n```"),                             # no such §
         ("code", f"x = 1\n# --- source §5.2 ---\n{good}\n# --- end source ---\n"),
         ("code", f"# --- source §5.2 ---\n{wrong}\n# --- end source ---"),
-        ("code", f"# --- source §5.2 ---\n{good}\n"),                                      # unclosed
+        ("code", f"# --- source §5.2 ---\n{good}\n"),                               # unclosed
         ("code", "# an ordinary comment: the source's Pooling2D does not exist"),
     )
     found = quotes(nb, "synthetic")
