@@ -278,6 +278,9 @@ BAD = {
 }
 
 
+STRICT = {"Pooling2D", "missing units"}   # mapped with a note unless strict=True (see below)
+
+
 @pytest.mark.parametrize("case", list(BAD))
 def test_bad_definitions_say_what_to_write(case):
     source, pattern = BAD[case]
@@ -285,7 +288,7 @@ def test_bad_definitions_say_what_to_write(case):
     if source is None:
         source, shape = SOURCE, (40, 1)
     with pytest.raises(SpaceError, match=pattern):
-        from_dict(source, shape, 10)
+        from_dict(source, shape, 10, strict=case in STRICT)
 
 
 def test_bad_preset_requests():
@@ -365,3 +368,118 @@ def test_validation_accepts_only_spaces_whose_every_configuration_builds():
     check()
     keras.backend.clear_session()
     assert outcomes["rejected"] > 0 and outcomes["built"] > 0, outcomes
+
+
+# The source text's two search-space listings, verbatim (§3.3.1 and §5.2); the test below checks
+# them against the file itself when it is available.
+LISTING_3_3_1 = """# 初始化搜索空间
+search_space = {
+    "layers": [
+        {"type": "Conv2D", "parameters": {"kernel_size": (3, 3), "stride": (1, 1), "padding": "same"}},
+        {"type": "ReLU", "parameters": {}},
+        {"type": "Conv2D", "parameters": {"kernel_size": (3, 3), "stride": (1, 1), "padding": "same"}},
+        {"type": "ReLU", "parameters": {}},
+        {"type": "Pooling2D", "parameters": {"pool_size": (2, 2), "stride": (2, 2)}},
+    ],
+    "activation_functions": ["ReLU", "ReLU"],
+    "connections": ["full"],
+    "regularization_methods": ["Dropout"],
+}
+"""
+LISTING_5_2 = """# 定义搜索空间
+search_space = [
+    {"type": "Conv2D", "filters": 32, "kernel_size": (3, 3), "stride": (1, 1), "activation": "ReLU"},
+    {"type": "Pooling2D", "pool_size": (2, 2), "stride": (2, 2)},
+    {"type": "Conv2D", "filters": 64, "kernel_size": (3, 3), "stride": (1, 1), "activation": "ReLU"},
+    {"type": "Pooling2D", "pool_size": (2, 2), "stride": (2, 2)},
+    {"type": "FullyConnected", "units": 128, "activation": "ReLU"},
+    {"type": "FullyConnected", "units": 10, "activation": "Softmax"}
+]
+"""
+
+
+def _listing(code):
+    namespace = {}
+    exec(code, namespace)
+    return namespace["search_space"]
+
+
+def test_the_listings_here_are_the_source_texts():
+    import source_text
+
+    text = source_text.read()
+    if text is None:
+        pytest.skip(f"the source text {source_text.FILE_NAME} was not found")
+    assert LISTING_3_3_1 in source_text.fenced_code(text, "3.3.1", "search_space = {")
+    assert LISTING_5_2 in source_text.fenced_code(text, "5.2", "FullyConnected")
+
+
+def _kinds(model):
+    return [(type(layer).__name__, getattr(layer, "filters", None) or getattr(layer, "units", None))
+            for layer in model.layers if type(layer).__name__ != "InputLayer"]
+
+
+def test_the_source_texts_dict_loads_verbatim_with_notes(capsys):
+    space = from_dict(_listing(LISTING_3_3_1), (8, 8, 1), 10)
+    printed = capsys.readouterr().out
+    assert printed.count("note:") == len(space.notes) >= 8
+    joined = "\n".join(space.notes)
+    for expected in ["'Pooling2D' -> 'MaxPooling2D'", "'stride' of Conv2D (layer 1) -> 'strides'",
+                     "gives no 'filters'", "using 32", "layer 2 'ReLU' is an activation",
+                     "'ReLU' in 'activation_functions' -> 'relu'", "using dropout=0.5"]:
+        assert expected in joined, expected
+    assert space.size() == 1 and space.fixed_values()["activation"] == "relu"
+    model = space.build_model()
+    assert _kinds(model) == [("Conv2D", 32), ("Conv2D", 32), ("MaxPooling2D", None),
+                             ("Flatten", None), ("Dropout", None), ("Dense", 10)]
+    conv = model.get_layer("conv_1")
+    assert conv.kernel_size == (3, 3) and conv.strides == (1, 1) and conv.padding == "same"
+    assert conv.activation.__name__ == "relu"
+    assert model.get_layer("pool_1").strides == (2, 2)
+
+
+def test_the_source_texts_list_loads_verbatim_with_notes():
+    space = from_dict(_listing(LISTING_5_2), (8, 8, 1), 10, verbose=False)
+    joined = "\n".join(space.notes)
+    for expected in ["'FullyConnected' -> 'Dense'", "activation 'ReLU' (layer 1) -> 'relu'",
+                     "layer 6 (Dense, 10 units, softmax) is the output layer",
+                     "a Flatten is inserted before layer 5", "read as {'layers': [...]}"]:
+        assert expected in joined, expected
+    model = space.build_model()
+    assert _kinds(model) == [("Conv2D", 32), ("MaxPooling2D", None), ("Conv2D", 64),
+                             ("MaxPooling2D", None), ("Flatten", None), ("Dense", 128),
+                             ("Dense", 10)]
+    assert model.output_shape == (None, 10)
+    assert model.get_layer("dense_1").activation.__name__ == "relu"
+
+
+@pytest.mark.parametrize("change, pattern", [
+    (lambda s: s[0].update(stride=(2, 2)), r"strides \[2\] of Conv2D \(layer 1\) are not supported"),
+    (lambda s: s[4].update(type="FullyConected"),
+     r"unknown layer type 'FullyConected'.*Did you mean 'FullyConnected'"),
+    (lambda s: s[0].update(type="Conv2d", strid=(1, 1)),
+     r"unknown parameter of Conv2D 'strid'.*Did you mean 'strides'"),
+    (lambda s: s[0].update(activation="Rleu"), r"unknown activation 'Rleu'; did you mean 'relu'"),
+    (lambda s: s[2].update(activation="Softmax"), r"layer 3 asks for a softmax activation"),
+    (lambda s: s[2].update(activation="tanh"), r"different activations \['relu', 'tanh'\]"),
+    (lambda s: s.append({"type": "BatchNorm"}), r"unknown layer type 'BatchNorm'.*Known"),
+])
+def test_unknown_names_in_the_list_format_still_fail(change, pattern):
+    listing = _listing(LISTING_5_2)
+    change(listing)
+    with pytest.raises(SpaceError, match=pattern):
+        from_dict(listing, (8, 8, 1), 10, verbose=False)
+
+
+def test_strict_mode_refuses_every_mapping():
+    source = _listing(LISTING_3_3_1)
+    with pytest.raises(SpaceError, match=r"layer 2 'ReLU' is an activation layer"):
+        from_dict(source, (8, 8, 1), 10, strict=True)
+    source["layers"] = [layer for layer in source["layers"] if layer["type"] != "ReLU"]
+    with pytest.raises(SpaceError, match=r"'Pooling2D'; did you mean 'MaxPooling2D' or"):
+        from_dict(source, (8, 8, 1), 10, strict=True)
+    source["layers"][2]["type"] = "MaxPooling2D"
+    with pytest.raises(SpaceError, match=r"unknown parameter of Conv2D 'stride'.*'strides'"):
+        from_dict(source, (8, 8, 1), 10, strict=True)
+    with pytest.raises(SpaceError, match=r"a search space dict is expected, got a list"):
+        from_dict(_listing(LISTING_5_2), (8, 8, 1), 10, strict=True)

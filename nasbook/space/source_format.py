@@ -34,8 +34,30 @@ How we read it (the source text leaves these open):
 - Optional keys the source text does not have: ``"optimizers": ["adam", "sgd", "adagrad"]``
   and ``"learning_rates": [0.001, 0.01]`` (default: Adam at 0.001).
 
-Spellings are forgiving (``"conv2d"``, ``"Adam"``, ``"regularisation_methods"``); names that do
-not exist (``"Pooling2D"``) raise :class:`SpaceError` saying what to write instead.
+The source text's own listings load as printed (§3.3.1's dict, §5.2's list of layers): every
+name that is not Keras' is mapped and the mapping is printed as a note (``space.notes`` keeps
+them; ``verbose=False`` silences the printing):
+
+- ``"stride"`` -> ``strides`` (only Keras' default is accepted: 1 for a convolution, the pool
+  size for pooling; this space downsamples by pooling);
+- ``"Pooling2D"`` / ``"Pooling1D"`` -> ``MaxPooling2D`` / ``MaxPooling1D``; ``"FullyConnected"``
+  -> ``Dense``;
+- activation names in any case (``"ReLU"`` -> ``relu``); a standalone activation layer
+  (``{"type": "ReLU"}``) or a per-layer ``"activation"`` is folded into the space's one
+  ``activation`` decision, applied inside every Conv/Dense layer;
+- a last Dense layer with ``num_classes`` units and ``"Softmax"`` is the output layer, which the
+  space adds itself (logits; the softmax lives in the loss);
+- a tuple such as ``"kernel_size": (3, 3)`` is one Keras value (a square kernel 3), a list is a
+  list of choices;
+- a missing ``filters`` / ``kernel_size`` / ``units`` gets a stated default (32 / 3 / 128), and
+  ``"regularization_methods": ["Dropout"]`` (names without values) gets rate 0.5 (weight decay
+  1e-4);
+- a list instead of a dict (§5.2's ``search_space = [...]``) is read as ``{"layers": [...]}``,
+  and the Flatten added before its first Dense layer is noted (the listing builds none).
+
+``strict=True`` turns every such mapping into a :class:`SpaceError` instead. Spellings are
+forgiving either way (``"conv2d"``, ``"Adam"``, ``"regularisation_methods"``); names that mean
+nothing (``"BatchNorm"``, ``"Dens"``) raise :class:`SpaceError` with a did-you-mean.
 """
 from __future__ import annotations
 
@@ -68,9 +90,9 @@ _REGULARIZATION = {
 _PARAMS = {
     "conv": {"filters": "filters", "num_filters": "filters", "n_filters": "filters",
              "kernel_size": "kernel", "kernel": "kernel", "kernel_sizes": "kernel",
-             "padding": "padding"},
+             "padding": "padding", "strides": "strides"},
     "pool": {"pool_size": "pool_size", "pool": "pool_size", "size": "pool_size",
-             "padding": "padding"},
+             "padding": "padding", "strides": "strides"},
     "dense": {"units": "units", "neurons": "units", "num_units": "units",
               "n_units": "units", "hidden_units": "units"},
     "dropout": {"rate": "rate", "dropout": "rate", "p": "rate"},
@@ -78,6 +100,48 @@ _PARAMS = {
 }
 _REQUIRED = {"conv": ("filters", "kernel"), "dense": ("units",), "dropout": ("rate",)}
 _DEFAULTS = {"padding": {"conv": "same", "pool": "valid"}, "pool_size": 2}
+# A missing required value, when not strict: (default, why that value)
+_MISSING = {"filters": (32, "the first width of the source text's §5.2 listing"),
+            "kernel": (3, "the kernel size every listing of the source text uses"),
+            "units": (128, "the hidden width of the source text's §5.2 listing")}
+# Parameters whose value is one Keras shape when given as a tuple, e.g. kernel_size=(3, 3).
+_SHAPES = ("kernel", "pool_size", "strides")
+# Names the source text uses that Keras does not have -> (Keras name, why)
+_SOURCE_LAYERS = {
+    "pooling2d": ("MaxPooling2D", "Keras has no 'Pooling2D'; a pooling layer is max or average, "
+                                  "and max is the usual choice (write 'AveragePooling2D' for "
+                                  "the mean)"),
+    "pooling1d": ("MaxPooling1D", "Keras has no 'Pooling1D'; a pooling layer is max or average, "
+                                  "and max is the usual choice (write 'AveragePooling1D' for "
+                                  "the mean)"),
+    "fullyconnected": ("Dense", "Keras calls a fully connected layer 'Dense'"),
+    "fully_connected": ("Dense", "Keras calls a fully connected layer 'Dense'"),
+}
+_SOURCE_PARAMS = {"stride": "strides"}
+# Activation layers: {"type": "ReLU"} is an activation, folded into the activation decision.
+_ACTIVATION_LAYERS = {"relu": "relu", "softmax": "softmax", "sigmoid": "sigmoid",
+                      "tanh": "tanh", "elu": "elu", "leakyrelu": "leaky_relu",
+                      "leaky_relu": "leaky_relu"}
+_REG_DEFAULTS = {"dropout": 0.5, "l2": 1e-4}
+
+
+class _Notes(list):
+    """The mappings made while reading; in strict mode each one is an error instead."""
+
+    def __init__(self, strict):
+        super().__init__()
+        self.strict = strict
+
+    def map(self, note, error):
+        """A name mapped to Keras': a note, or in strict mode the ``error``."""
+        if self.strict:
+            raise SpaceError(error)
+        self.add(note)
+
+    def add(self, note):
+        """Information only (nothing was renamed): kept unless strict, where it goes unsaid."""
+        if not self.strict and note not in self:
+            self.append(note)
 
 
 def _key(word) -> str:
@@ -94,8 +158,13 @@ def _lookup(word, table, what, where):
     raise SpaceError(f"unknown {what} {word!r} {where}.{hint} Known: {known}")
 
 
-def _choices(value, what):
-    """A list of choices from a list (choices) or a single value (fixed)."""
+def _choices(value, what, shape=False):
+    """A list of choices from a list (choices) or a single value (fixed).
+
+    With ``shape=True`` a tuple is one Keras value such as ``(3, 3)``, not a list of choices.
+    """
+    if shape and isinstance(value, tuple):
+        return [value]
     if isinstance(value, (list, tuple, set)):
         value = list(value)
         if not value:
@@ -124,11 +193,31 @@ def _floats(values, what):
     return out
 
 
-def from_dict(source: dict, input_shape, num_classes) -> SearchSpace:
-    """A :class:`SearchSpace` from the source text's dictionary format (see module docs).
+def _activation(name, notes, where):
+    """A Keras activation name; a spelling that is not Keras' own is a note."""
+    canon = vocab.activation(name)
+    if isinstance(name, str) and name != canon:
+        notes.add(f"activation {name!r} {where} -> {canon!r} (Keras' activation names are lower "
+                  f"case; keras.activations.get({name!r}) raises)")
+    return canon
+
+
+def from_dict(source, input_shape, num_classes, *, strict=False, verbose=True) -> SearchSpace:
+    """A :class:`SearchSpace` from the source text's dict (or §5.2's list) format (module docs).
+
+    Names that are not Keras' are mapped and printed as notes (kept in ``space.notes``);
+    ``strict=True`` raises instead, ``verbose=False`` keeps the notes without printing them.
 
     Usage: ``space = nb.space.from_dict(search_space, ds.input_shape, ds.num_classes)``
     """
+    notes = _Notes(strict)
+    listed = isinstance(source, (list, tuple))
+    if listed:
+        notes.map("a list of layers (the §5.2 format) is read as {'layers': [...]}: the layers "
+                  "of one architecture, in order",
+                  "a search space dict is expected, got a list; write {'layers': [...]} "
+                  "(or call from_dict(..., strict=False))")
+        source = {"layers": list(source)}
     if not isinstance(source, dict):
         raise SpaceError(f"a search space dict is expected, got {type(source).__name__}")
     input_shape = tuple(int(d) for d in input_shape)
@@ -147,26 +236,30 @@ def from_dict(source: dict, input_shape, num_classes) -> SearchSpace:
         raise SpaceError(f"'layers' must be a list of {{'type': ..., 'parameters': ...}} dicts, "
                          f"got {type(layers).__name__}")
 
-    decisions, stages = [], []
-    for i, entry in enumerate(layers, start=1):
-        stage, new = _stage(i, entry, input_shape, rank)
+    entries = [_entry(i, e, notes) for i, e in enumerate(layers, start=1)]
+    entries = _drop_output_layer(entries, num_classes, notes)
+    decisions, stages, layer_acts = [], [], {}
+    spatial = rank > 0
+    for i, ltype, params, act in entries:
+        if act is not None:
+            layer_acts.setdefault(act, i)
+        if ltype is None:   # an activation layer, folded into the activation decision
+            continue
+        kind = vocab.LAYER_TYPES[ltype][0]
+        if kind == "dense" and spatial and listed:   # a listing that says what it builds
+            notes.add(f"a Flatten is inserted before layer {i} ({ltype}): a Dense layer on a "
+                      f"{rank + 2}-D tensor would act on its last axis only")
+        if kind in ("dense", "flatten", "global_pool"):
+            spatial = False
+        stage, new = _stage(i, ltype, params, input_shape, rank, notes)
         stages.append(stage)
         decisions.extend(new)
 
-    activation = [vocab.activation(a) for a in _choices(parts.get("activation", ["relu"]),
-                                                        "'activation_functions'")]
+    activation = _activations(parts, layer_acts, notes)
     connection = [vocab.connection(c) for c in _choices(parts.get("connection", ["full"]),
                                                         "'connections'")]
     connection = list(dict.fromkeys(connection))
-    reg = parts.get("regularization", {})
-    if not isinstance(reg, dict):
-        raise SpaceError("'regularization_methods' must be a dict such as "
-                         "{'dropout': [0.2, 0.5], 'weight_decay': [0.0001, 0.001]}")
-    regs = {}
-    for k, v in reg.items():
-        canon = _lookup(k, _REGULARIZATION, "regularization method",
-                        "in 'regularization_methods'")
-        regs[canon] = _floats(_choices(v, f"regularization {k!r}"), f"regularization {k!r}")
+    regs = _regularization(parts.get("regularization", {}), notes)
     optimizer = [vocab.optimizer(o) for o in _choices(parts.get("optimizer", ["adam"]),
                                                       "'optimizers'")]
     lr = _floats(_choices(parts.get("learning_rate", [1e-3]), "'learning_rates'"),
@@ -179,19 +272,138 @@ def from_dict(source: dict, input_shape, num_classes) -> SearchSpace:
         Decision("optimizer", optimizer, group="optimizer"),
         Decision("learning_rate", lr, group="optimizer"),
     ]
-    return SearchSpace(input_shape, num_classes, stages, decisions, name="source_text")
+    space = SearchSpace(input_shape, num_classes, stages, decisions, name="source_text")
+    space.notes = list(notes)
+    if verbose:
+        for note in notes:
+            print("note:", note)
+    return space
 
 
-def _stage(i, entry, input_shape, rank):
-    where = f"(layer {i})"
+def _entry(i, entry, notes):
+    """(i, Keras layer type or None for an activation layer, raw parameters, activation)."""
     if not isinstance(entry, dict) or "type" not in entry:
         raise SpaceError(f"layer {i} must be a dict like {{'type': 'Conv2D', 'parameters': "
                          f"{{'filters': [32, 64]}}}}, got {entry!r}")
-    extra = [k for k in entry if _key(k) not in ("type", "parameters", "params", "repeat")]
-    if extra:
-        raise SpaceError(f"layer {i} has unknown keys {extra}; a layer has 'type', "
-                         f"'parameters' and optionally 'repeat'")
-    ltype = vocab.layer_type(entry["type"])
+    where = f"(layer {i})"
+    name = entry["type"]
+    params = entry.get("parameters", entry.get("params", {})) or {}
+    if not isinstance(params, dict):
+        raise SpaceError(f"'parameters' of layer {i} ({name}) must be a dict")
+    params = dict(params)
+    inline = {k: v for k, v in entry.items() if _key(k) not in ("type", "parameters", "params")}
+    params.update(inline)   # §5.2 writes parameters inline: {"type": "Conv2D", "filters": 32}
+    act = None
+    act_key = next((k for k in params if _key(k) == "activation"), None)
+    if act_key is not None:
+        value = params.pop(act_key)
+        act = "softmax" if _key(value) == "softmax" else _activation(value, notes, where)
+    if isinstance(name, str) and _key(name).replace("_", "") in _ACTIVATION_LAYERS:
+        act = _ACTIVATION_LAYERS[_key(name).replace("_", "")]
+        if act != "softmax":
+            notes.map(f"layer {i} {name!r} is an activation, not a layer with weights: this "
+                      f"space applies its one activation decision inside every Conv/Dense "
+                      f"layer, so it is folded into that decision ({act!r})",
+                      f"layer {i} {name!r} is an activation layer; give the activation in "
+                      f"'activation_functions' instead")
+        extra = [k for k in params if _key(k) != "repeat"]
+        if extra:
+            raise SpaceError(f"activation layer {i} ({name}) takes no parameters, got {extra}")
+        return i, None, {}, act
+    if isinstance(name, str) and _key(name) in _SOURCE_LAYERS and not notes.strict:
+        ltype, why = _SOURCE_LAYERS[_key(name)]
+        notes.add(f"layer {i} {name!r} -> {ltype!r} ({why})")
+    else:
+        try:
+            ltype = vocab.layer_type(name)
+        except SpaceError as err:
+            names = {_key(k): k for k in ("FullyConnected", "Pooling2D", "Pooling1D")}
+            close = difflib.get_close_matches(_key(name), list(names), n=1, cutoff=0.75)
+            if close and not notes.strict:
+                raise SpaceError(f"{err} (Did you mean {names[close[0]]!r}, which is read as "
+                                 f"{_SOURCE_LAYERS[close[0]][0]!r}?)") from None
+            raise
+    return i, ltype, params, act
+
+
+def _drop_output_layer(entries, num_classes, notes):
+    """Remove a last Dense(num_classes) + softmax: the space adds its own output layer."""
+    if len(entries) > 1 and entries[-1][1] is None and entries[-1][3] == "softmax":
+        # {"type": "Dense", ...}, {"type": "Softmax"}: the softmax belongs to the Dense before
+        entries.pop()
+        j, ltype, params, _ = entries[-1]
+        entries[-1] = (j, ltype, params, "softmax")
+    if entries and entries[-1][3] == "softmax" and entries[-1][1] == "Dense":
+        i, ltype, params, _ = entries[-1]
+        units = [v for k, v in params.items() if _key(k) in _PARAMS["dense"]]
+        if units in ([num_classes], [[num_classes]]):
+            notes.map(f"layer {i} ({ltype}, {num_classes} units, softmax) is the output layer: "
+                      f"the space adds it itself ({num_classes} logits; the softmax is part of "
+                      f"the loss, SparseCategoricalCrossentropy(from_logits=True))",
+                      f"layer {i} is an output layer (Dense({num_classes}) with softmax); the "
+                      f"space adds its own output layer, remove it")
+            entries = entries[:-1]
+    for i, _, _, act in entries:
+        if act == "softmax":
+            raise SpaceError(f"layer {i} asks for a softmax activation; softmax belongs only to "
+                             f"the output layer, which the space adds itself (a last Dense with "
+                             f"num_classes={num_classes} units and 'Softmax' is read as that "
+                             f"layer). Use e.g. 'relu' for hidden layers")
+    return entries
+
+
+def _activations(parts, layer_acts, notes):
+    """The activation decision: 'activation_functions', or the layers' own activations."""
+    if "activation" in parts:
+        names = _choices(parts["activation"], "'activation_functions'")
+        acts = [_activation(a, notes, "in 'activation_functions'") for a in names]
+        if len(set(acts)) < len(acts) and not notes.strict:
+            notes.add(f"'activation_functions' {names} lists the same activation more than "
+                      f"once; the decision keeps each one once: {list(dict.fromkeys(acts))}")
+            acts = list(dict.fromkeys(acts))
+        for a, i in layer_acts.items():
+            if a not in acts:
+                raise SpaceError(f"layer {i} asks for activation {a!r}, but "
+                                 f"'activation_functions' offers {acts}; this space applies "
+                                 f"one activation decision to every hidden layer")
+        return acts
+    if len(layer_acts) > 1:
+        raise SpaceError(f"the layers ask for different activations {list(layer_acts)}; this "
+                         f"space applies one activation decision to every hidden layer: give "
+                         f"'activation_functions': [...] instead")
+    return list(layer_acts) or ["relu"]
+
+
+def _regularization(reg, notes):
+    if isinstance(reg, (list, tuple)) and not notes.strict:
+        regs = {}
+        for name in reg:
+            canon = _lookup(name, _REGULARIZATION, "regularization method",
+                            "in 'regularization_methods'")
+            value = _REG_DEFAULTS[canon]
+            notes.add(f"'regularization_methods' names {name!r} without a value; using "
+                      f"{canon}={value} (write {{{name!r}: [...]}} to choose)")
+            regs[canon] = [value]
+        return regs
+    if not isinstance(reg, dict):
+        raise SpaceError("'regularization_methods' must be a dict such as "
+                         "{'dropout': [0.2, 0.5], 'weight_decay': [0.0001, 0.001]}")
+    regs = {}
+    for k, v in reg.items():
+        canon = _lookup(k, _REGULARIZATION, "regularization method",
+                        "in 'regularization_methods'")
+        regs[canon] = _floats(_choices(v, f"regularization {k!r}"), f"regularization {k!r}")
+    return regs
+
+
+def _square(values, what):
+    return [_kernel(v, what) for v in values]
+
+
+def _stage(i, ltype, params, input_shape, rank, notes):
+    where = f"(layer {i})"
+    extra = [k for k in params if _key(k) == "repeat"]
+    repeat = params.pop(extra[0]) if extra else [1]
     kind, lrank, pool_type = vocab.LAYER_TYPES[ltype]
     if lrank is not None and lrank != rank:
         shape = {1: "a 1-D signal (length, channels)", 2: "an image (height, width, channels)",
@@ -202,23 +414,36 @@ def _stage(i, entry, input_shape, rank):
             fix = "use Dense layers, or reshape the input to (length, 1)"
         raise SpaceError(f"{ltype} {where} needs {lrank}-D spatial input, but the input shape "
                          f"{input_shape} is {shape}; {fix}")
-    params = entry.get("parameters", entry.get("params", {})) or {}
-    if not isinstance(params, dict):
-        raise SpaceError(f"'parameters' of layer {i} ({ltype}) must be a dict")
-    given = {}
+    given, spelled_as = {}, {}
     for k, v in params.items():
-        canon = _lookup(k, _PARAMS[kind], f"parameter of {ltype}", where) if _PARAMS[kind] \
-            else None
-        if canon is None:
+        if not _PARAMS[kind]:
             raise SpaceError(f"{ltype} {where} takes no parameters, got {list(params)}")
-        given[canon] = _choices(v, f"parameter {k!r} of {ltype} {where}")
+        if _key(k) in _SOURCE_PARAMS:
+            canon_name = _SOURCE_PARAMS[_key(k)]
+            if notes.strict:
+                raise SpaceError(f"unknown parameter of {ltype} {k!r} {where}. Did you mean "
+                                 f"{canon_name!r}?")
+            spelled_as[canon_name] = k
+            k = canon_name
+        canon = _lookup(k, _PARAMS[kind], f"parameter of {ltype}", where)
+        given[canon] = _choices(v, f"parameter {k!r} of {ltype} {where}",
+                                shape=canon in _SHAPES)
     for req in _REQUIRED.get(kind, ()):
         if req not in given:
             spelled = {"kernel": "kernel_size"}.get(req, req)
-            raise SpaceError(f"{ltype} {where} needs {spelled!r} in its parameters, e.g. "
-                             f"{{{spelled!r}: [3, 5]}}")
-    if "kernel" in given:
-        given["kernel"] = [_kernel(k, f"{ltype} {where}") for k in given["kernel"]]
+            if req in _MISSING:
+                value, why = _MISSING[req]
+                notes.map(f"{ltype} {where} gives no {spelled!r} (Keras requires it); using "
+                          f"{value}, {why} (write {{{spelled!r}: [...]}} to choose)",
+                          f"{ltype} {where} needs {spelled!r} in its parameters, e.g. "
+                          f"{{{spelled!r}: [3, 5]}}")
+                given[req] = [value]
+            else:
+                raise SpaceError(f"{ltype} {where} needs {spelled!r} in its parameters, e.g. "
+                                 f"{{{spelled!r}: [3, 5]}}")
+    for p in _SHAPES:
+        if p in given:
+            given[p] = _square(given[p], f"{ltype} {where}")
     if "rate" in given:
         given["rate"] = _floats(given["rate"], f"dropout rate {where}")
     padding = given.pop("padding", [_DEFAULTS["padding"].get(kind, "same")])
@@ -227,7 +452,18 @@ def _stage(i, entry, input_shape, rank):
                          f"got {padding}")
     if kind == "pool":
         given.setdefault("pool_size", [_DEFAULTS["pool_size"]])
-    repeat = _choices(entry.get("repeat", [1]), f"'repeat' of layer {i}")
+    if "strides" in given:
+        strides = given.pop("strides")
+        default = [1] if kind == "conv" else given["pool_size"]
+        if strides != default:
+            raise SpaceError(f"strides {strides} of {ltype} {where} are not supported: this "
+                             f"space keeps Keras' default (1 for a convolution, the pool size "
+                             f"for pooling, here {default}) and downsamples by pooling; remove "
+                             f"'strides'")
+        if "strides" in spelled_as:
+            notes.add(f"{spelled_as['strides']!r} of {ltype} {where} -> 'strides' (the Keras "
+                      f"argument); {strides[0]} is Keras' default there, nothing to change")
+    repeat = _choices(repeat, f"'repeat' of layer {i}")
     if any(isinstance(r, bool) or not isinstance(r, int) or r < 0 for r in repeat):
         raise SpaceError(f"'repeat' of layer {i} must list non-negative integers, got {repeat}")
     repeat = list(dict.fromkeys(repeat))
