@@ -76,6 +76,9 @@ def test_reads_as_a_lesson(path):
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "## Summary" in text and "## Exercises" in text
     assert text.rfind("## Exercises") > text.rfind("## Summary")
+    # the source's readers are Chinese: a short 中文 summary right under the English one
+    assert text.find("## Summary") < text.find("### 本节小结") < text.find("## Exercises"), \
+        "put a '### 本节小结' cell between the Summary and the Exercises"
 
 
 def test_every_notebook_has_a_measured_full_mode_time():
