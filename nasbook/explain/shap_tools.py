@@ -202,10 +202,27 @@ def _gradient(model, x, background, nsamples, seed):
     return values, _logits(model, background).mean(axis=0)
 
 
+@contextlib.contextmanager
+def _tensorflow_logger_at_error():
+    """shap's DeepExplainer calls its ``grad_graph`` tf.function once per output class and input
+    shape, and TensorFlow logs "WARNING:tensorflow:5 out of the last 13 calls ... triggered
+    tf.function retracing" when it explains several models in a row. The retracing is shap's
+    design, costs a little time and changes no number; the log line is silenced while it runs."""
+    import tensorflow as tf
+
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _deep(model, x, background):
     import shap
 
-    with tf_gradient_state():
+    with tf_gradient_state(), _tensorflow_logger_at_error():
         explainer = shap.DeepExplainer(model, background)
         values = np.asarray(explainer.shap_values(x, check_additivity=False))
     return values, np.asarray(explainer.expected_value)
