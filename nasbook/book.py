@@ -9,7 +9,7 @@ nasbook's ``nasbook_trial.json``) can be counted: ``trials_failed`` in the runti
 
 Usage::
 
-    python -m nasbook.book notebooks/0*.ipynb --out build            # full mode, as readers run
+    python -m nasbook.book notebooks/0*.ipynb --out build            # full mode; build/index.html
     python -m nasbook.book notebooks/00_welcome_and_tour.ipynb --quick
 
     from nasbook.book import execute, output_problems
@@ -187,28 +187,43 @@ def _write_table(runs, out: Path):
 
 
 def main(argv=None) -> int:
-    """``python -m nasbook.book NOTEBOOK... [--out build] [--quick]``: run, render, tabulate."""
+    """``python -m nasbook.book NOTEBOOK... [--out build] [--quick]``: run, render, tabulate.
+
+    Writes one offline HTML page per notebook (previous / next links), ``index.html`` (the
+    front page, see :mod:`nasbook.site`) and the runtime table ``runtimes.csv``/``.md``."""
     parser = argparse.ArgumentParser(prog="python -m nasbook.book", description=main.__doc__)
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=Path("build"))
     parser.add_argument("--quick", action="store_true", help="quick mode (default: full)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per cell")
+    parser.add_argument("--runtimes", type=Path, default=None,
+                        help="the learning path's runtime table shown on the front page "
+                             "(default: runtimes.csv beside the first notebook; may be absent)")
     args = parser.parse_args(argv)
-    from nbconvert import HTMLExporter
+    import nbformat
+
+    from nasbook import site
 
     args.out.mkdir(parents=True, exist_ok=True)
-    runs = []
-    for path in args.notebooks:
+    infos = [site.notebook_info(nbformat.read(p, as_version=4), p) for p in args.notebooks]
+    runs, built = [], {}
+    for k, path in enumerate(args.notebooks):
         print(f"{path.name}: running in {'quick' if args.quick else 'full'} mode ...", flush=True)
         run = execute(path, quick=args.quick, timeout=args.timeout)
-        html, _ = HTMLExporter().from_notebook_node(run.notebook)
-        (args.out / f"{path.stem}.html").write_text(html, encoding="utf-8")
+        prev = infos[k - 1] if k > 0 else None
+        nxt = infos[k + 1] if k + 1 < len(infos) else None
+        page = site.render_page(run.notebook, infos[k], prev, nxt)
+        (args.out / site.page_name(path)).write_text(page, encoding="utf-8")
         status = "clean" if run.ok else "; ".join(([run.error] if run.error else []) + run.problems)
         print(f"{path.name}: {run.seconds:.0f} s, {run.trials_failed} failed trials, {status}",
               flush=True)
+        built[path.name] = (run.seconds, "clean" if run.ok else "problems: see runtimes.md")
         runs.append(run)
     _write_table(runs, args.out)
-    print(f"runtime table: {args.out / 'runtimes.md'}")
+    runtimes = args.runtimes or args.notebooks[0].parent / "runtimes.csv"
+    index = site.write_index(infos, args.out, runtimes=site.read_runtimes(runtimes),
+                             built=built, quick=args.quick)
+    print(f"runtime table: {args.out / 'runtimes.md'}; the book: {index}")
     return 0 if all(r.ok for r in runs) else 1
 
 
