@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--json", default=None, help="also write the grades to this JSON file")
     gr.add_argument("--timeout", type=float, default=600,
                     help="seconds per notebook (default 600)")
+    gr.add_argument("--reference", default=None,
+                    help="the teacher's (or the handed-out) notebook: its exercises are the "
+                         "ones expected, so a deleted exercise counts as missing")
     gr.add_argument("--full", action="store_true",
                     help="run in full mode (default: quick mode; the checks are the same)")
 
@@ -236,6 +239,7 @@ def _cmd_grade(args) -> int:
     if missing:
         raise ValueError(f"no notebook at {', '.join(missing)}")
     results = grade.grade(args.notebooks, timeout=args.timeout, quick=not args.full,
+                          reference=args.reference,
                           progress=lambda r: print(f"graded {r['notebook']}: {r['passed']}/"
                                                    f"{r['total']} in {r['seconds']:.0f} s",
                                                    file=sys.stderr, flush=True))

@@ -15,6 +15,7 @@ error, within a time limit per notebook. One point per exercise.
 Usage::
 
     nasbook grade submissions/*.ipynb --json grades.json --timeout 600
+    nasbook grade submissions/*.ipynb --reference build/student/03_evaluation_metrics.ipynb
 
     from nasbook.grade import grade_notebook, exercises_in
     rows = grade_notebook("alice_03.ipynb", timeout=600)     # list of dicts, one per exercise
@@ -68,11 +69,22 @@ def _error_of(cell):
     return None
 
 
-def grade_executed(notebook, *, stopped=None) -> list:
-    """Rows ``{exercise, status, message}`` from an executed notebook; ``stopped`` is why the
-    run ended early (a time limit), reported for exercises that never ran."""
+def grade_executed(notebook, *, stopped=None, expected=None) -> list:
+    """Rows ``{exercise, cell, status, message}`` from an executed notebook; ``stopped`` is why
+    the run ended early (a time limit), reported for exercises that never ran. ``expected``
+    (exercise names, e.g. from the teacher's copy) fixes the rows: an expected exercise the
+    notebook lacks is an error ("missing"), one it adds is left out."""
     rows = []
-    for index, name in exercises_in(notebook):
+    found_here = exercises_in(notebook)
+    if expected is not None:
+        have = dict((name, index) for index, name in found_here)
+        found_here = [(have.get(name), name) for name in expected]
+    for index, name in found_here:
+        if index is None:
+            rows.append({"exercise": name, "cell": None, "status": "error",
+                         "message": "missing: no cell runs this exercise's check (deleted, or "
+                                    "its check call or tag changed)"})
+            continue
         cell = notebook.cells[index]
         found = verdicts(cell)
         error = _error_of(cell)
@@ -90,8 +102,11 @@ def grade_executed(notebook, *, stopped=None) -> list:
     return rows
 
 
-def grade_notebook(path, *, timeout=600, quick=True) -> dict:
+def grade_notebook(path, *, timeout=600, quick=True, reference=None) -> dict:
     """Run one notebook headless (its own kernel, ``timeout`` seconds in all) and grade it.
+
+    ``reference`` (a path to the teacher's or the original student copy) says which exercises
+    to expect, so a deleted exercise cell counts as missing instead of shrinking the total.
 
     Returns ``{"notebook", "seconds", "stopped", "exercises": [rows], "passed", "total",
     "score"}``; ``score`` is passed / total (0 when the notebook has no exercise)."""
@@ -102,38 +117,54 @@ def grade_notebook(path, *, timeout=600, quick=True) -> dict:
     if run.error:
         stopped = (f"time limit of {timeout:g} s reached" if "Timeout" in run.error
                    else run.error)
-    rows = grade_executed(run.notebook, stopped=stopped)
+    expected = None
+    if reference is not None:
+        import nbformat
+
+        expected = [name for _, name in exercises_in(nbformat.read(reference, as_version=4))]
+    rows = grade_executed(run.notebook, stopped=stopped, expected=expected)
     passed = sum(r["status"] == "passed" for r in rows)
     return {"notebook": str(path), "seconds": round(run.seconds, 1), "stopped": stopped,
             "exercises": rows, "passed": passed, "total": len(rows),
             "score": passed / len(rows) if rows else 0.0}
 
 
-def grade(paths, *, timeout=600, quick=True, progress=None) -> list:
+def grade(paths, *, timeout=600, quick=True, reference=None, progress=None) -> list:
     """:func:`grade_notebook` for each path, in order; ``progress`` is called with each one."""
     results = []
     for path in paths:
-        result = grade_notebook(path, timeout=timeout, quick=quick)
+        result = grade_notebook(path, timeout=timeout, quick=quick, reference=reference)
         if progress:
             progress(result)
         results.append(result)
     return results
 
 
-def format_table(results, width=70) -> str:
+def _short_names(paths) -> list:
+    """The shortest path suffixes that tell the files apart (``alice/03.ipynb``, ``bob/03.ipynb``)."""
+    parts = [Path(p).parts for p in paths]
+    for k in range(1, max(map(len, parts), default=1) + 1):
+        names = [str(Path(*pp[-k:])) for pp in parts]
+        if len(set(names)) == len(set(map(str, paths))):
+            return names
+    return [str(p) for p in paths]
+
+
+def format_table(results, width=80) -> str:
     """The grades as a plain-text table: file, exercise, status, score, message."""
-    lines = [f"{'student file':28} {'exercise':22} {'status':8} {'score':>7}  message"]
-    for result in results:
-        name = Path(result["notebook"]).name
+    names = _short_names([r["notebook"] for r in results])
+    w = max([len("student file"), *map(len, names)])
+    lines = [f"{'student file':{w}} {'exercise':22} {'status':8} {'score':>7}  message"]
+    for name, result in zip(names, results):
         if not result["exercises"]:
-            lines.append(f"{name[:28]:28} {'(no exercise found)':22} {'':8} {'':>7}")
+            lines.append(f"{name:{w}} {'(no exercise found)':22}")
         for row in result["exercises"]:
             message = "" if row["status"] == "passed" else row["message"]
             if len(message) > width:
                 message = message[:width - 1] + "…"
-            lines.append(f"{name[:28]:28} {row['exercise'][:22]:22} {row['status']:8} "
+            lines.append(f"{name:{w}} {row['exercise'][:22]:22} {row['status']:8} "
                          f"{'1/1' if row['status'] == 'passed' else '0/1':>7}  {message}")
-        lines.append(f"{name[:28]:28} {'TOTAL':22} {'':8} "
+        lines.append(f"{name:{w}} {'TOTAL':22} {'':8} "
                      f"{result['passed']:>3}/{result['total']:<3}"
                      + (f"  stopped: {result['stopped']}" if result["stopped"] else ""))
     return "\n".join(lines)

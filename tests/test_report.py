@@ -149,6 +149,18 @@ def test_a_search_too_small_for_importance_says_so_instead_of_crashing(search_ru
     assert len(page.images) == 4   # history, curves, confusion matrix, attributions
 
 
+def test_a_run_with_no_finished_trial_yet_still_gets_its_page(search_run, tmp_path):
+    empty = tmp_path / "empty"
+    shutil.copytree(search_run, empty)
+    for trial in empty.glob("trial_*"):
+        shutil.rmtree(trial)
+    page = Page(build_report(empty))
+    assert page.sections == list(SECTIONS) and page.images == []
+    assert len([w for w in page.warnings if w.startswith("Not available")]) == 3
+    assert {"No trial has finished yet.", "No trials in this run directory yet.",
+            "No completed trial, so no model to inspect."} <= set(page.notes)
+
+
 def test_report_of_a_directory_that_is_not_a_run_fails_clearly(tmp_path, capsys):
     assert cli(["report", str(tmp_path)]) == 1
     assert "is not a search run directory" in capsys.readouterr().err

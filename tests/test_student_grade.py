@@ -125,6 +125,26 @@ def test_exercises_are_named_by_tag_or_by_the_checks_they_call():
                                        (8, "f1 (2)")]
 
 
+def test_verdicts_are_read_from_the_output_and_a_deleted_exercise_is_missing():
+    nb = _notebook()
+    for index, text in ((3, "✅ right: all 5 cases\n"), (4, "❌ not yet: case 'two classes': off\n"),
+                        (5, "✅ right: one\n❌ not yet: case 'a batch': differs\n")):
+        nb.cells[index].outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+        nb.cells[index].execution_count = index
+    rows = grader.grade_executed(nb)
+    assert [(r["exercise"], r["status"], r["message"]) for r in rows] == [
+        ("confusion_matrix", "passed", "all 5 cases"),
+        ("f1", "not yet", "case 'two classes': off"),
+        ("dense layer", "not yet", "case 'a batch': differs")]
+    expected = [name for _, name in grader.exercises_in(nb)]
+    del nb.cells[4]
+    rows = grader.grade_executed(nb, expected=expected)
+    assert [r["status"] for r in rows] == ["passed", "error", "not yet"]
+    assert rows[1]["message"].startswith("missing")
+    assert [r["exercise"] for r in grader.grade_executed(nb)] == ["confusion_matrix",
+                                                                  "dense layer"]
+
+
 def test_student_copy_runs_top_to_bottom_and_every_check_says_not_yet(copies):
     run = execute(copies["student"], quick=True, timeout=300)
     assert run.error is None and run.problems == []
@@ -138,7 +158,7 @@ def test_grade_solved_full_marks_one_wrong_answer_fails_with_its_message(copies,
                                                                         capsys):
     out = tmp_path / "grades.json"
     assert cli(["grade", str(copies["solved"]), str(copies["wrong"]), "--json", str(out),
-                "--timeout", "300"]) == 0
+                "--timeout", "300", "--reference", str(copies["student"])]) == 0
     table = capsys.readouterr().out
     solved, wrong = json.loads(out.read_text())
     assert (solved["passed"], solved["total"], solved["score"]) == (3, 3, 1.0)
