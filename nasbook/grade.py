@@ -141,7 +141,7 @@ def grade(paths, *, timeout=600, quick=True, reference=None, progress=None) -> l
 
 
 def _short_names(paths) -> list:
-    """The shortest path suffixes that tell the files apart (``alice/03.ipynb``, ``bob/03.ipynb``)."""
+    """The shortest path suffixes that tell the files apart (``alice/03.ipynb``, ``bob/...``)."""
     parts = [Path(p).parts for p in paths]
     for k in range(1, max(map(len, parts), default=1) + 1):
         names = [str(Path(*pp[-k:])) for pp in parts]

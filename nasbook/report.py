@@ -104,7 +104,7 @@ def _searched(result) -> str:
                       f" is better)"),
         ("budgets", f"max_trials {m.get('max_trials')}, time budget "
                     f"{m.get('time_budget') or 'none'}"
-                    + (f" s" if m.get("time_budget") else "")
+                    + (" s" if m.get("time_budget") else "")
                     + f", target {m.get('target') if m.get('target') is not None else 'none'}, "
                       f"{m.get('epochs')} epochs per trial (early-stopping patience "
                       f"{m.get('early_stopping_patience')}), batch size {m.get('batch_size')}, "

@@ -177,7 +177,8 @@ ul.book > li > a {{ font-weight: bold; }}
 ul.goals {{ color: #444; font-size: 0.92em; }} .meta {{ color: #777; font-size: 0.85em;
   margin: 0.2em 0 0 1.2em; }}
 table {{ border-collapse: collapse; font-size: 0.9em; }}
-th, td {{ border: 1px solid #ddd; padding: 3px 8px; text-align: left; }} th {{ background: #f2f2f2; }}
+th, td {{ border: 1px solid #ddd; padding: 3px 8px; text-align: left; }}
+th {{ background: #f2f2f2; }}
 </style></head><body>
 <h1>nasbook</h1>
 <p>Learn Neural Architecture Search by running it, and learn to explain both the models a

@@ -1,7 +1,6 @@
 """The rendered book (`make book`): two tiny notebooks built in quick mode into a folder; every
 page exists, every link resolves, every figure is embedded, nothing is loaded from a network."""
 from html.parser import HTMLParser
-from pathlib import Path
 
 import nbformat
 import pytest

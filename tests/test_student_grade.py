@@ -119,7 +119,8 @@ def test_make_student_refuses_a_notebook_whose_copy_would_crash(tmp_path, capsys
 
 def test_exercises_are_named_by_tag_or_by_the_checks_they_call():
     nb = _notebook()
-    nb.cells.append(nbformat.v4.new_code_cell("nb.exercises.check_f1(my_macro_f1, average='micro')"))
+    again = "nb.exercises.check_f1(my_macro_f1, average='micro')"
+    nb.cells.append(nbformat.v4.new_code_cell(again))
     nb.cells.append(nbformat.v4.new_code_cell("def check_lesson(): pass\ncheck_lesson()"))
     assert grader.exercises_in(nb) == [(3, "confusion_matrix"), (4, "f1"), (5, "dense layer"),
                                        (8, "f1 (2)")]
@@ -127,7 +128,8 @@ def test_exercises_are_named_by_tag_or_by_the_checks_they_call():
 
 def test_verdicts_are_read_from_the_output_and_a_deleted_exercise_is_missing():
     nb = _notebook()
-    for index, text in ((3, "✅ right: all 5 cases\n"), (4, "❌ not yet: case 'two classes': off\n"),
+    for index, text in ((3, "✅ right: all 5 cases\n"),
+                        (4, "❌ not yet: case 'two classes': off\n"),
                         (5, "✅ right: one\n❌ not yet: case 'a batch': differs\n")):
         nb.cells[index].outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
         nb.cells[index].execution_count = index
