@@ -134,7 +134,7 @@ def execute(path, *, quick: bool, timeout=None, workdir=None, notebook_timeout=N
     """
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     path = Path(path)
     if not path.exists():
@@ -156,7 +156,7 @@ def execute(path, *, quick: bool, timeout=None, workdir=None, notebook_timeout=N
     with _quick_mode(quick):
         try:
             client.execute()
-        except (CellExecutionError, CellTimeoutError) as err:
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
             lines = [line for line in str(err).strip().splitlines() if line.strip()]
             error = f"{type(err).__name__}: {lines[-1][:300] if lines else err}"
     seconds = time.perf_counter() - start

@@ -116,7 +116,7 @@ def grade_notebook(path, *, timeout=600, quick=True, reference=None) -> dict:
     stopped = None
     if run.error:
         stopped = (f"time limit of {timeout:g} s reached" if "Timeout" in run.error
-                   else run.error)
+                   else "the kernel died" if "DeadKernel" in run.error else run.error)
     expected = None
     if reference is not None:
         import nbformat

@@ -186,6 +186,17 @@ def test_a_notebook_over_its_time_limit_is_stopped_and_the_rest_is_marked_not_ru
     assert result["score"] == 0.0
 
 
+def test_a_notebook_that_kills_its_kernel_is_graded_not_fatal(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import os\nos._exit(1)"),
+                nbformat.v4.new_code_cell("nb.exercises.check_f1(f)")]
+    nbformat.write(nb, tmp_path / "dies.ipynb")
+    result = grader.grade_notebook(tmp_path / "dies.ipynb", timeout=120)
+    assert result["stopped"] == "the kernel died"
+    assert result["exercises"][0]["status"] == "error"
+    assert result["exercises"][0]["message"] == "not run (the kernel died)"
+
+
 def test_an_exercise_cell_that_raises_is_an_error_and_later_cells_still_run(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("import nasbook as nb\nundefined_name"),
