@@ -127,6 +127,19 @@ def solution_functions(notebook) -> set:
     return names
 
 
+def _direct_calls(node, names) -> list:
+    """Calls ``name(...)`` of the given names in ``node``, outside lambdas and function bodies."""
+    found = []
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if (isinstance(child, ast.Call) and isinstance(child.func, ast.Name)
+                and child.func.id in names):
+            found.append(child.func.id)
+        found += _direct_calls(child, names)
+    return found
+
+
 def lint(notebook) -> list:
     """Where a student copy of ``notebook`` would crash: a solution region outside a function
     body, or a solved function called directly at the top level of a cell (not through a
@@ -154,14 +167,10 @@ def lint(notebook) -> list:
                 problems.append(f"cell {index}: a solution region at the top level of the "
                                 f"cell; put it inside a function body")
                 continue
-            for node in ast.walk(stmt):
-                if isinstance(node, (ast.Lambda, ast.FunctionDef)):
-                    break
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                        and node.func.id in solved):
-                    problems.append(f"cell {index}: {node.func.id}(...) is called directly; "
-                                    f"in a student copy it raises NotImplementedError. Call "
-                                    f"it only through a check (nb.exercises.check_*)")
+            for name in _direct_calls(stmt, solved):
+                problems.append(f"cell {index}: {name}(...) is called directly; in a student "
+                                f"copy it raises NotImplementedError. Call it only through a "
+                                f"check (nb.exercises.check_*)")
     return problems
 
 

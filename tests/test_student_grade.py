@@ -97,7 +97,8 @@ def test_student_copy_stubs_solutions_keeps_checks_and_clears_outputs():
 def test_lint_finds_what_would_crash_a_student_copy():
     assert lint(_notebook()) == []
     nb = _notebook()
-    nb.cells.append(nbformat.v4.new_code_cell("print(my_dense(x, k, b))"))
+    nb.cells.append(nbformat.v4.new_code_cell("f = lambda x: my_dense(x, k, b)\n"
+                                              "print(f, my_dense(x, k, b))"))
     nb.cells.append(nbformat.v4.new_code_cell("### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION"))
     problems = lint(nb)
     assert len(problems) == 2
