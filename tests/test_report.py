@@ -166,7 +166,7 @@ def test_report_of_a_directory_that_is_not_a_run_fails_clearly(tmp_path, capsys)
     assert "is not a search run directory" in capsys.readouterr().err
 
 
-def test_the_report_in_a_real_headless_browser(report, tmp_path):
+def test_the_report_in_a_real_headless_browser(request, tmp_path):
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -174,6 +174,7 @@ def test_the_report_in_a_real_headless_browser(report, tmp_path):
                     "this check also needs Debian's chromium at /usr/bin/chromium")
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium)")
+    report = request.getfixturevalue("report")  # the search runs only when a browser is here
     requests = []
     with sync_playwright() as p:
         browser = p.chromium.launch(
