@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONWARNINGS ?= ignore::DeprecationWarning
 
-.PHONY: install lab test test-full book clean
+.PHONY: install lab test test-full test-student book student clean
 
 install: $(STAMP)
 
@@ -35,13 +35,25 @@ test: $(STAMP)
 test-full: $(STAMP)
 	NASBOOK_TEST_FULL=1 $(BIN)/python -m pytest tests/test_notebooks.py -k full_mode $(PYTEST_ARGS)
 
-# `make book` runs every notebook in full mode, renders HTML into build/ and writes the runtime table
+# `make book` runs every notebook in full mode and builds the book: build/index.html (the notebooks in
+# order with their goals and the learning path from notebooks/runtimes.csv) and one offline HTML page
+# per notebook with its figures and previous/next links; it also writes the runtime table
 # build/runtimes.md (seconds, failed trials, warnings, tracebacks); copy its figures into
 # notebooks/runtimes.csv and the README. One notebook: `make book NOTEBOOKS=notebooks/00_welcome_and_tour.ipynb`.
 NOTEBOOKS ?= $(wildcard notebooks/[0-9]*.ipynb)
 
 book: $(STAMP)
 	$(BIN)/python -m nasbook.book $(NOTEBOOKS) --out build
+
+# Student copies: solutions (### BEGIN SOLUTION ... ### END SOLUTION) replaced by
+# `raise NotImplementedError` stubs, outputs cleared, checks kept. Grade them with `nasbook grade`.
+student: $(STAMP)
+	$(BIN)/python -m nasbook.student $(NOTEBOOKS) --out build/student
+
+# Every notebook's student copy (those with solutions marked) runs top to bottom in quick mode and
+# each stubbed exercise answers "not yet".
+test-student: $(STAMP)
+	NASBOOK_QUICK=1 NASBOOK_TEST_STUDENT=1 $(BIN)/python -m pytest tests/test_student_notebooks.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf build .pytest_cache notebooks/runs

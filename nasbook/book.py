@@ -9,7 +9,7 @@ nasbook's ``nasbook_trial.json``) can be counted: ``trials_failed`` in the runti
 
 Usage::
 
-    python -m nasbook.book notebooks/0*.ipynb --out build            # full mode, as readers run
+    python -m nasbook.book notebooks/0*.ipynb --out build            # full mode; build/index.html
     python -m nasbook.book notebooks/00_welcome_and_tour.ipynb --quick
 
     from nasbook.book import execute, output_problems
@@ -123,15 +123,18 @@ def _quick_mode(quick: bool):
             os.environ["NASBOOK_QUICK"] = saved
 
 
-def execute(path, *, quick: bool, timeout=None, workdir=None) -> NotebookRun:
+def execute(path, *, quick: bool, timeout=None, workdir=None, notebook_timeout=None,
+            allow_errors=False) -> NotebookRun:
     """Execute one notebook in a fresh working directory (quick or full mode, one kernel).
 
-    ``timeout`` is per cell in seconds (None: no limit). A cell that raises without the
-    ``raises-exception`` tag stops the run; ``run.error`` then says which.
+    ``timeout`` is per cell in seconds (None: no limit); ``notebook_timeout`` bounds the whole
+    notebook (the cell running when it is spent is stopped; later cells do not run). A cell
+    that raises without the ``raises-exception`` tag stops the run (``run.error`` says which)
+    unless ``allow_errors`` (the grader: every cell runs, errors stay in the outputs).
     """
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     path = Path(path)
     if not path.exists():
@@ -140,13 +143,20 @@ def execute(path, *, quick: bool, timeout=None, workdir=None) -> NotebookRun:
     owned = workdir is None
     workdir = Path(tempfile.mkdtemp(prefix=f"nasbook-{path.stem}-") if owned else workdir)
     client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                            allow_errors=allow_errors,
                             resources={"metadata": {"path": str(workdir)}})
-    error = None
     start = time.perf_counter()
+    if notebook_timeout is not None:
+        def cell_limit(cell):  # what is left of the notebook's time, at most `timeout`
+            left = max(notebook_timeout - (time.perf_counter() - start), 0.01)
+            return min(left, timeout) if timeout else left
+
+        client.timeout_func = cell_limit
+    error = None
     with _quick_mode(quick):
         try:
             client.execute()
-        except (CellExecutionError, CellTimeoutError) as err:
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
             lines = [line for line in str(err).strip().splitlines() if line.strip()]
             error = f"{type(err).__name__}: {lines[-1][:300] if lines else err}"
     seconds = time.perf_counter() - start
@@ -177,28 +187,43 @@ def _write_table(runs, out: Path):
 
 
 def main(argv=None) -> int:
-    """``python -m nasbook.book NOTEBOOK... [--out build] [--quick]``: run, render, tabulate."""
+    """``python -m nasbook.book NOTEBOOK... [--out build] [--quick]``: run, render, tabulate.
+
+    Writes one offline HTML page per notebook (previous / next links), ``index.html`` (the
+    front page, see :mod:`nasbook.site`) and the runtime table ``runtimes.csv``/``.md``."""
     parser = argparse.ArgumentParser(prog="python -m nasbook.book", description=main.__doc__)
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=Path("build"))
     parser.add_argument("--quick", action="store_true", help="quick mode (default: full)")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per cell")
+    parser.add_argument("--runtimes", type=Path, default=None,
+                        help="the learning path's runtime table shown on the front page "
+                             "(default: runtimes.csv beside the first notebook; may be absent)")
     args = parser.parse_args(argv)
-    from nbconvert import HTMLExporter
+    import nbformat
+
+    from nasbook import site
 
     args.out.mkdir(parents=True, exist_ok=True)
-    runs = []
-    for path in args.notebooks:
+    infos = [site.notebook_info(nbformat.read(p, as_version=4), p) for p in args.notebooks]
+    runs, built = [], {}
+    for k, path in enumerate(args.notebooks):
         print(f"{path.name}: running in {'quick' if args.quick else 'full'} mode ...", flush=True)
         run = execute(path, quick=args.quick, timeout=args.timeout)
-        html, _ = HTMLExporter().from_notebook_node(run.notebook)
-        (args.out / f"{path.stem}.html").write_text(html, encoding="utf-8")
+        prev = infos[k - 1] if k > 0 else None
+        nxt = infos[k + 1] if k + 1 < len(infos) else None
+        page = site.render_page(run.notebook, infos[k], prev, nxt)
+        (args.out / site.page_name(path)).write_text(page, encoding="utf-8")
         status = "clean" if run.ok else "; ".join(([run.error] if run.error else []) + run.problems)
         print(f"{path.name}: {run.seconds:.0f} s, {run.trials_failed} failed trials, {status}",
               flush=True)
+        built[path.name] = (run.seconds, "clean" if run.ok else "problems: see runtimes.md")
         runs.append(run)
     _write_table(runs, args.out)
-    print(f"runtime table: {args.out / 'runtimes.md'}")
+    runtimes = args.runtimes or args.notebooks[0].parent / "runtimes.csv"
+    index = site.write_index(infos, args.out, runtimes=site.read_runtimes(runtimes),
+                             built=built, quick=args.quick)
+    print(f"runtime table: {args.out / 'runtimes.md'}; the book: {index}")
     return 0 if all(r.ok for r in runs) else 1
 
 

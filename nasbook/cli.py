@@ -8,6 +8,8 @@ Usage::
     nasbook show runs/demo --csv runs/demo/trials.csv
     nasbook explain runs/demo           # which decisions mattered, rules, the winner
     nasbook bench build                 # (re)build the tabular benchmark, resumable
+    nasbook report runs/demo -o report.html   # one self-contained HTML page of the search
+    nasbook grade build/student/*.ipynb --json grades.json   # grade students' notebooks
 
 Running ``nasbook search`` again with the same ``--out`` resumes the search (``--overwrite``
 starts afresh). ``--space`` takes a preset name (``mlp``, ``cnn``, ``residual_cnn``, or ``bench``
@@ -87,6 +89,28 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--top-fraction", type=float, default=0.1,
                     help="what counts as the top for rules and PED-ANOVA (default 0.1)")
     ex.add_argument("--seed", type=int, default=0)
+
+    rep = sub.add_parser("report", help="write one self-contained HTML page of a run "
+                                        "directory (no network needed to read it)")
+    rep.add_argument("run_dir")
+    rep.add_argument("-o", "--out", default=None,
+                     help="the HTML file (default: RUN_DIR/report.html)")
+    rep.add_argument("--seed", type=int, default=0)
+
+    gr = sub.add_parser("grade", help="run students' notebooks headless and grade every "
+                                      "auto-checked exercise",
+                        description="Run each notebook in its own kernel (quick mode unless "
+                                    "--full) and read each check's verdict: passed, not yet "
+                                    "or error.")
+    gr.add_argument("notebooks", nargs="+")
+    gr.add_argument("--json", default=None, help="also write the grades to this JSON file")
+    gr.add_argument("--timeout", type=float, default=600,
+                    help="seconds per notebook (default 600)")
+    gr.add_argument("--reference", default=None,
+                    help="the teacher's (or the handed-out) notebook: its exercises are the "
+                         "ones expected, so a deleted exercise counts as missing")
+    gr.add_argument("--full", action="store_true",
+                    help="run in full mode (default: quick mode; the checks are the same)")
 
     bench = sub.add_parser("bench", help="the tabular benchmark: `nasbook bench build --help`",
                            add_help=False)
@@ -200,6 +224,31 @@ def _cmd_explain(args) -> int:
     return 0
 
 
+def _cmd_report(args) -> int:
+    from nasbook.report import write_report
+
+    path = write_report(args.run_dir, args.out, seed=args.seed)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+def _cmd_grade(args) -> int:
+    from nasbook import grade
+
+    missing = [p for p in args.notebooks if not Path(p).exists()]
+    if missing:
+        raise ValueError(f"no notebook at {', '.join(missing)}")
+    results = grade.grade(args.notebooks, timeout=args.timeout, quick=not args.full,
+                          reference=args.reference,
+                          progress=lambda r: print(f"graded {r['notebook']}: {r['passed']}/"
+                                                   f"{r['total']} in {r['seconds']:.0f} s",
+                                                   file=sys.stderr, flush=True))
+    print(grade.format_table(results))
+    if args.json:
+        print(f"\nwrote {grade.write_json(results, args.json)}")
+    return 0
+
+
 def _cmd_bench(args) -> int:
     from nasbook.bench.__main__ import main as bench_main
 
@@ -212,7 +261,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"search": _cmd_search, "show": _cmd_show, "explain": _cmd_explain,
-                "bench": _cmd_bench}
+                "report": _cmd_report, "grade": _cmd_grade, "bench": _cmd_bench}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
