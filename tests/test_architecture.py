@@ -150,6 +150,8 @@ def test_no_import_cycle_between_modules():
 
 def test_no_module_is_long_without_a_reason():
     text = DOC.read_text(encoding="utf-8")
+    assert "## Long modules" in text
+    text = text.split("## Long modules", 1)[1].split("\n## ", 1)[0]  # that section only
     long = []
     for path in source_files():
         n = len(path.read_text(encoding="utf-8").splitlines())
