@@ -16,7 +16,7 @@
 Usage (what ``nb.search`` does)::
 
     view = SpaceView(space); check_space(view, ds)
-    runner = Runner(view, ds, objective, epochs, patience, batch_size, seed, run_dir, records)
+    runner = Runner(view, ds, objective, epochs, patience, batch_size, seed, run_dir)
     tuner = make_tuner(runner, oracle, view, run_dir)
 """
 from __future__ import annotations
