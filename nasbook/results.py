@@ -1,7 +1,7 @@
 """Read a search back from its run directory: trials as a table, the best model, the history.
 
 The run directory is the single source of truth: a notebook, the CLI and a resumed search all
-read the same files (see :mod:`nasbook.search`)::
+read the same files (see :mod:`nasbook.rundir`)::
 
     result = nb.results.SearchResult.load("runs/demo")
     result.trials                 # one row per trial: decisions, metrics, params, time, status
@@ -18,6 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from nasbook import rundir
+from nasbook import trials as trials_format
+from nasbook.labels import same
 
 __all__ = ["SearchResult", "ResultError", "STATUSES"]
 
@@ -50,38 +54,14 @@ class SearchResult:
     @classmethod
     def load(cls, run_dir) -> "SearchResult":
         """Read ``run_dir`` (written by ``nb.search``); works while a search is still running."""
-        from nasbook.search import MANIFEST, RECORD, read_json as _read
-
         run_dir = Path(run_dir).expanduser()
-        manifest = _read(run_dir / MANIFEST)
+        manifest = rundir.read_json(run_dir / rundir.MANIFEST)
         if manifest is None:
             hint = (" It exists but has no manifest: was it written by nb.search?"
                     if run_dir.is_dir() else " It does not exist.")
             raise ResultError(f"{run_dir} is not a search run directory.{hint} Run "
                               f"nb.search(..., run_dir={str(run_dir)!r}) first.")
-        records = {}
-        for trial_dir in sorted(run_dir.glob("trial_*")):
-            kt = _read(trial_dir / "trial.json")
-            ours = _read(trial_dir / RECORD)
-            if kt is None and ours is None:
-                continue
-            rec = dict(ours or {})
-            trial_id = rec.get("trial_id") or (kt or {}).get("trial_id")
-            if trial_id is None:
-                continue
-            rec["trial_id"] = trial_id
-            rec.setdefault("number", int(trial_id))
-            kt_status = (kt or {}).get("status")
-            if ours is None or rec.get("status") == "running":
-                if kt_status == "FAILED":  # failed outside nasbook's own trial code
-                    lines = [ln for ln in str(kt.get("message") or "").splitlines() if ln]
-                    rec.update(status="failed",
-                               failure_reason=lines[-1] if lines else "unknown error")
-                else:
-                    rec["status"] = "unfinished"
-                if not rec.get("values") and kt:
-                    rec["values"] = kt.get("hyperparameters", {}).get("values", {})
-            records[trial_id] = rec
+        records = rundir.read_records(run_dir)
         return cls(run_dir, manifest, records)
 
     def reload(self) -> "SearchResult":
@@ -100,6 +80,24 @@ class SearchResult:
                     names.append(key)
         return names
 
+    @property
+    def domains(self) -> dict:
+        """``{decision: its choices}`` as the space declared them (the values that occur for a
+        decision the space did not declare)."""
+        declared = {d: list(v) for d, v in self.manifest.get("space", {}).get("decisions", [])}
+        out = {}
+        for name in self.decisions:
+            if name in declared:
+                out[name] = declared[name]
+            else:
+                seen = []
+                for rec in self._sorted():
+                    v = (rec.get("active_values") or rec.get("values") or {}).get(name)
+                    if v is not None and v not in seen:
+                        seen.append(v)
+                out[name] = sorted(seen, key=str)
+        return out
+
     def _sorted(self) -> list:
         return sorted(self._records.values(), key=lambda r: r["number"])
 
@@ -110,8 +108,14 @@ class SearchResult:
         Columns: status, one column per decision (empty where the decision did not shape the
         model, e.g. the units of a layer that was not built), the objective, the other metrics
         at the trial's best epoch, params, train_time_s, duration_s, epochs_run, best_epoch,
-        architecture, duplicate_of, failure_reason.
+        architecture, duplicate_of, failure_reason. ``attrs`` hold the trials format
+        (:mod:`nasbook.trials`): decisions, domains, objective, direction.
         """
+        return trials_format.tag(self._trials_table(), decisions=self.decisions,
+                                 domains=self.domains, objective=self.objective,
+                                 direction=self.direction)
+
+    def _trials_table(self) -> pd.DataFrame:
         decisions = self.decisions
         rows = []
         for rec in self._sorted():
@@ -212,15 +216,13 @@ class SearchResult:
         """The trained model of one trial, loaded from its .keras file with safe mode on."""
         import keras
 
-        from nasbook.search import MODEL_FILE
-
         rec = self._record(trial)
         if rec.get("status") == "duplicate":
             rec = self._record(int(rec["duplicate_of"]))
         if rec.get("status") != "completed":
             raise ResultError(f"trial {trial} has status {rec.get('status')!r} and no trained "
                               f"model; choose a completed trial")
-        path = self.run_dir / f"trial_{rec['trial_id']}" / rec.get("model_file", MODEL_FILE)
+        path = self.run_dir / f"trial_{rec['trial_id']}" / rec.get("model_file", rundir.MODEL_FILE)
         if not path.exists():
             raise ResultError(f"the model file {path} is missing; the run directory is "
                               f"incomplete (copied without it?)")
@@ -280,6 +282,28 @@ class SearchResult:
         if not frames:
             return pd.DataFrame(columns=["trial", "epoch"])
         return pd.concat(frames, ignore_index=True)
+
+    def architecture_curves(self, architecture, metric=None, *, decisions=None) -> list:
+        """Per-epoch ``metric`` (default: the objective) of every completed trial that built
+        ``architecture`` (its recorded key), one array per trial in trial order. With
+        ``decisions`` (``{name: value}``), trials with no recorded key are matched on those.
+
+        Usage: ``result.architecture_curves(result.trials.architecture.iloc[0])``
+        """
+        metric = metric or self.objective
+        done = [r for r in self._sorted() if r.get("status") == "completed"]
+        match = [r for r in done if str(r.get("architecture")) == str(architecture)]
+        if not match and decisions is not None:
+            def values(rec):
+                return rec.get("active_values") or rec.get("values") or {}
+            match = [r for r in done if all(same(values(r).get(d), v)
+                                            for d, v in decisions.items())]
+        runs = []
+        for rec in match:
+            frame = self.curves(rec["number"])
+            if metric in frame.columns and len(frame):
+                runs.append(frame.sort_values("epoch")[metric].to_numpy(float))
+        return runs
 
     # -- text --
 

@@ -23,10 +23,8 @@ def _trained(name, epochs, batch_size):
 
 
 @pytest.fixture(scope="module")
-def digits():
-    ds, model, acc = _trained("digits", epochs=10, batch_size=32)
-    assert acc > 0.85, f"digits CNN reached only {acc:.2f} validation accuracy"
-    return ds, model
+def digits(digits_cnn):
+    return digits_cnn  # trained once per session (conftest.py), asserted > 0.85 there
 
 
 @pytest.fixture(scope="module")

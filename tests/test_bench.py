@@ -5,6 +5,7 @@ import pytest
 
 import nasbook as nb
 from nasbook.bench.build import COLUMNS, _done_runs, build
+from tables import additive_table, best_test
 
 
 def test_space_is_full_factorial_and_unconditional():
@@ -46,23 +47,7 @@ def test_load_refuses_a_table_that_does_not_match_its_checksum(tmp_path):
 def synthetic_table(epochs=15):
     """A table over the benchmark space with a known additive score (two seeds), and a
     per-epoch validation curve that rises to it with the same shape for every architecture."""
-    import pandas as pd
-
-    effects = {"n_blocks": {1: 0.0, 2: 0.05, 3: 0.08}, "filters": {16: 0.0, 32: 0.02, 64: 0.03},
-               "kernel": {3: 0.0, 5: 0.02, 7: 0.01}, "pooling": {"max": 0.01, "average": 0.0},
-               "activation": {"relu": 0.03, "tanh": 0.0, "sigmoid": -0.2},
-               "connection": {"full": 0.0, "residual": 0.04}}
-    rows = []
-    for arch_id, config in enumerate(nb.bench.all_configs()):
-        score = 0.6 + sum(effects[k][v] for k, v in config.items())
-        for seed in (0, 1):
-            noise = 0.002 * (1 if seed else -1)
-            curve = {f"val_accuracy_e{e:02d}": score + noise - 0.3 * (1 - e / epochs) ** 2
-                     for e in range(1, epochs + 1)}
-            rows.append({"arch_id": arch_id, "seed": seed, **config, "status": "completed",
-                         "val_accuracy": score + noise, "test_accuracy": score - 0.01, **curve})
-    best = 0.6 + sum(max(e.values()) for e in effects.values())
-    return pd.DataFrame(rows), best - 0.01
+    return additive_table(noise=0.002, curve_epochs=epochs), best_test()
 
 
 @pytest.mark.parametrize("strategy", ["random", "greedy", "evolution", "reinforce",

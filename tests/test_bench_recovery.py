@@ -10,6 +10,8 @@ import nasbook as nb
 from nasbook.bench.recovery import COLUMNS, RecoveryError, recovery, recovery_summary
 from nasbook.explain.anova import AnovaError
 
+import tables
+
 # An additive table with known effects: every decision's share of the variance is distinct.
 EFFECTS = {"n_blocks": {1: 0.0, 2: 0.04, 3: 0.07}, "filters": {16: 0.0, 32: 0.015, 64: 0.02},
            "kernel": {3: 0.0, 5: 0.006, 7: 0.003}, "pooling": {"max": 0.012, "average": 0.0},
@@ -18,14 +20,7 @@ EFFECTS = {"n_blocks": {1: 0.0, 2: 0.04, 3: 0.07}, "filters": {16: 0.0, 32: 0.01
 
 
 def additive_table():
-    rows = []
-    for arch_id, config in enumerate(nb.bench.all_configs()):
-        score = 0.6 + sum(EFFECTS[k][v] for k, v in config.items())
-        for seed in (0, 1):
-            eps = 0.002 if seed else -0.002     # seed noise, cancels in the mean over seeds
-            rows.append({"arch_id": arch_id, "seed": seed, **config, "status": "completed",
-                         "val_accuracy": score + eps, "test_accuracy": score - 0.01})
-    return pd.DataFrame(rows)
+    return tables.additive_table(EFFECTS, noise=0.002)
 
 
 @pytest.fixture(scope="module")

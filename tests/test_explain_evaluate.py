@@ -1,6 +1,5 @@
 """Evaluating explanations: deletion/insertion curves and the randomisation sanity check,
 on a briefly trained digits CNN; numbers checked against Keras and scipy."""
-import keras
 import numpy as np
 import pytest
 from scipy.stats import spearmanr
@@ -11,16 +10,8 @@ from nasbook.explain.attributions import attribute, make_baseline
 
 
 @pytest.fixture(scope="module")
-def digits():
-    ds = nb.load_dataset("digits")
-    model = nb.models.small_cnn(ds.input_shape, ds.num_classes)
-    nb.models.compile_classifier(model, learning_rate=1e-2)
-    keras.utils.set_random_seed(0)
-    history = model.fit(ds.x_train, ds.y_train, validation_data=(ds.x_val, ds.y_val),
-                        validation_freq=10, epochs=10, batch_size=32, verbose=0)
-    acc = history.history["val_accuracy"][-1]
-    assert acc > 0.85, f"digits CNN reached only {acc:.2f} validation accuracy"
-    return ds, model
+def digits(digits_cnn):
+    return digits_cnn  # trained once per session (conftest.py), asserted > 0.85 there
 
 
 def _softmax(z):

@@ -11,21 +11,12 @@ import nasbook as nb
 from nasbook.explain import search as xs
 from nasbook.explain.anova import AnovaError
 
-EFFECTS = {"n_blocks": {1: 0.0, 2: 0.05, 3: 0.08}, "filters": {16: 0.0, 32: 0.02, 64: 0.03},
-           "kernel": {3: 0.0, 5: 0.02, 7: 0.01}, "pooling": {"max": 0.01, "average": 0.0},
-           "activation": {"relu": 0.03, "tanh": 0.0, "sigmoid": -0.2},
-           "connection": {"full": 0.0, "residual": 0.04}}
+import tables
+from tables import EFFECTS
 
 
 def additive_table(noise=0.0):
-    rows = []
-    for arch_id, config in enumerate(nb.bench.all_configs()):
-        score = 0.6 + sum(EFFECTS[k][v] for k, v in config.items())
-        for seed in (0, 1):
-            eps = noise * (1 if seed else -1)   # cancels in the mean over seeds
-            rows.append({"arch_id": arch_id, "seed": seed, **config, "status": "completed",
-                         "val_accuracy": score + eps, "test_accuracy": score - 0.01})
-    return pd.DataFrame(rows)
+    return tables.additive_table(EFFECTS, noise=noise)
 
 
 def true_fractions():

@@ -8,13 +8,16 @@ compares strategies over many seeds (regret, evaluations to a top architecture);
 exact functional ANOVA of the table.
 """
 from nasbook.bench.space import DECISIONS, RECIPE, all_configs, bench_space
-from nasbook.bench.simulate import curve_columns, lookup_table, simulate
-from nasbook.bench.compare import (compare, evaluations_to_top, first_top, regret_on_grid,
-                                   regret_summary, top_architectures)
+from nasbook.bench.simulate import architecture_curves, curve_columns, lookup_table, simulate
+from nasbook.bench.compare import (compare, evaluations_to_top, first_top, regret_bands,
+                                   regret_on_grid, regret_summary, top_architectures,
+                                   top_hit_probability)
 from nasbook.bench.table import TABLE_PATH, BenchmarkError, load
-from nasbook.bench.recovery import QUICK as RECOVERY_QUICK, recovery, recovery_summary
+from nasbook.bench.recovery import (QUICK as RECOVERY_QUICK, recovery, recovery_bands,
+                                    recovery_summary)
 
 __all__ = ["DECISIONS", "RECIPE", "all_configs", "bench_space", "load", "TABLE_PATH",
-           "BenchmarkError", "simulate", "lookup_table", "curve_columns",
-           "compare", "regret_on_grid", "regret_summary", "top_architectures", "first_top",
-           "evaluations_to_top", "recovery", "recovery_summary", "RECOVERY_QUICK"]
+           "BenchmarkError", "simulate", "lookup_table", "curve_columns", "architecture_curves",
+           "compare", "regret_on_grid", "regret_summary", "regret_bands", "top_hit_probability",
+           "top_architectures", "first_top", "evaluations_to_top", "recovery",
+           "recovery_summary", "recovery_bands", "RECOVERY_QUICK"]

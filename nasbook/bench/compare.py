@@ -21,9 +21,10 @@ import pandas as pd
 
 from nasbook.bench.simulate import lookup_table, simulate
 from nasbook.bench.space import DECISIONS
+from nasbook.stats import grouped_mean_ci
 
-__all__ = ["compare", "regret_on_grid", "regret_summary", "top_architectures", "first_top",
-           "evaluations_to_top"]
+__all__ = ["compare", "regret_on_grid", "regret_summary", "regret_bands", "top_architectures",
+           "first_top", "evaluations_to_top", "top_hit_probability"]
 
 AXES = ("evaluation", "cumulative_epochs")
 
@@ -125,19 +126,32 @@ def regret_on_grid(frame, x="evaluation", grid=None) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
-def _t_quantile(level, dof):
-    from scipy import stats
-
-    return stats.t.ppf(0.5 + level / 2, np.maximum(dof, 1))
-
-
 def _mean_ci(grouped, level):
-    stats_ = grouped["regret"].agg(n="count", mean="mean", sd="std")
-    half = _t_quantile(level, stats_["n"] - 1) * stats_["sd"] / np.sqrt(stats_["n"])
-    stats_["half_width"] = np.where(stats_["n"] > 1, half, np.nan)
-    stats_["low"] = stats_["mean"] - stats_["half_width"]
-    stats_["high"] = stats_["mean"] + stats_["half_width"]
-    return stats_
+    return grouped_mean_ci(grouped["regret"], level)
+
+
+def regret_bands(frame, x="evaluation", grid=None, level=0.95):
+    """Mean regret over seeds on a common grid of ``x``, with its Student-t ``level``
+    interval: a DataFrame indexed by (strategy, ``x``) with columns n, mean, sd, half_width,
+    low, high, seeds (runs of the strategy). What ``nb.plot.regret_curves`` draws.
+
+    Usage: ``nb.bench.regret_bands(nb.bench.compare(["random"], 50, seeds=5))``
+    """
+    on_grid = regret_on_grid(frame, x, grid)
+    out = _mean_ci(on_grid.groupby(["strategy", x], sort=False), level)
+    seeds = on_grid.groupby("strategy", sort=False)["seed"].nunique()
+    out["seeds"] = out.index.get_level_values("strategy").map(seeds).to_numpy()
+    return out
+
+
+def top_hit_probability(n_total, k, n):
+    """P(at least one of ``k`` top architectures among ``n`` drawn uniformly without
+    replacement from ``n_total``): the exact curve of random search, for reference."""
+    n = np.asarray(n, dtype=int)
+    miss = np.ones(len(n))
+    for j in range(k):
+        miss *= np.clip(n_total - n - j, 0, None) / (n_total - j)
+    return 1 - miss
 
 
 def regret_summary(frame, at=(25, 50, 100, 200), *, x="evaluation", level=0.95) -> pd.DataFrame:

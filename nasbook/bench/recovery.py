@@ -30,7 +30,9 @@ import time
 import numpy as np
 import pandas as pd
 
-__all__ = ["recovery", "recovery_summary", "RecoveryError", "QUICK", "COLUMNS"]
+from nasbook.stats import mean_ci
+
+__all__ = ["recovery", "recovery_summary", "recovery_bands", "RecoveryError", "QUICK", "COLUMNS"]
 
 # A small version for a notebook's quick mode: about 20 s on one core (measured 19.6 s).
 QUICK = {"strategies": ("random", "evolution"), "sizes": (25, 100), "seeds": range(4),
@@ -245,8 +247,6 @@ def recovery_summary(frame, *, level=0.95) -> pd.DataFrame:
     strategy, method, N, n, spearman, spearman_low, spearman_high, spearman_ci (half-width),
     kendall, top1_rate, mae, n_distinct.  Usage: ``recovery_summary(recovery(table))``
     """
-    from scipy.stats import t
-
     needed = ["strategy", "method", "N", "spearman", "top1"]
     missing = [c for c in needed if c not in getattr(frame, "columns", [])]
     if missing:
@@ -256,11 +256,8 @@ def recovery_summary(frame, *, level=0.95) -> pd.DataFrame:
         raise RecoveryError(f"level is a probability such as 0.95; got {level}")
     rows = []
     for (strategy, method, n), g in frame.groupby(["strategy", "method", "N"], sort=False):
-        rho = g["spearman"].dropna().to_numpy(float)
-        k = len(rho)
-        mean = rho.mean() if k else math.nan
-        half = t.ppf(0.5 + level / 2, k - 1) * rho.std(ddof=1) / math.sqrt(k) if k > 1 \
-            else math.nan
+        k = int(g["spearman"].notna().sum())
+        mean, half = mean_ci(g["spearman"].to_numpy(float), level)
         top1 = g["top1"].astype("boolean").dropna()
         rows.append({"strategy": strategy, "method": method, "N": n, "n": k,
                      "spearman": mean, "spearman_low": max(mean - half, -1.0),
@@ -276,3 +273,40 @@ def recovery_summary(frame, *, level=0.95) -> pd.DataFrame:
         {v: i for i, v in enumerate(strategies if c.name == "strategy" else methods)})
         if c.name in ("strategy", "method") else c, kind="stable")
     return out.reset_index(drop=True)
+
+
+_BOUNDS = {"spearman": (-1.0, 1.0), "kendall": (-1.0, 1.0), "top1": (0.0, 1.0)}
+
+
+def recovery_bands(frame, *, metric="spearman", level=0.95) -> pd.DataFrame:
+    """Mean and ``level`` interval of ``metric`` over seeds, per (strategy, method, N): what
+    ``nb.plot.recovery_curves`` draws. Spearman and Kendall: Student's t over the seeds that
+    gave a number; top-1: the normal interval of a proportion. Ends are clipped to the
+    metric's range. Columns: strategy, method, N, mean, low, high.
+
+    Usage: ``recovery_bands(recovery(table), metric="kendall")``
+    """
+    from scipy.stats import norm
+
+    if metric not in _BOUNDS:
+        raise RecoveryError(f"metric={metric!r}; choose from {list(_BOUNDS)}")
+    summary = recovery_summary(frame, level=level)
+    lo, hi = _BOUNDS[metric]
+    rows = []
+    for _, r in summary.iterrows():
+        if metric == "spearman":
+            mean, low, high = r["spearman"], r["spearman_low"], r["spearman_high"]
+        else:
+            g = frame[(frame["method"] == r["method"]) & (frame["strategy"] == r["strategy"])
+                      & (frame["N"] == r["N"])]
+            if metric == "top1":
+                v = g["top1"].astype("boolean").dropna().to_numpy(float)
+                mean = v.mean() if len(v) else np.nan
+                half = (norm.ppf(0.5 + level / 2) * np.sqrt(mean * (1 - mean)) / np.sqrt(len(v))
+                        if len(v) > 1 else np.nan)
+            else:
+                mean, half = mean_ci(g[metric].to_numpy(float), level)
+            low, high = max(mean - half, lo), min(mean + half, hi)
+        rows.append({"strategy": r["strategy"], "method": r["method"], "N": r["N"],
+                     "mean": mean, "low": low, "high": high})
+    return pd.DataFrame(rows, columns=["strategy", "method", "N", "mean", "low", "high"])

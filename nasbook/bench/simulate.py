@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from nasbook.bench.space import DECISIONS, RECIPE, bench_space
+from nasbook.trials import tag
 
-__all__ = ["simulate", "lookup_table", "curve_columns"]
+__all__ = ["simulate", "lookup_table", "curve_columns", "architecture_curves"]
 
 MULTI_FIDELITY = ("hyperband",)
 
@@ -30,6 +31,27 @@ def curve_columns(table) -> list:
     columns = [c for c in table.columns if str(c).startswith("val_accuracy_e")
                and str(c)[len("val_accuracy_e"):].isdigit()]
     return sorted(columns, key=lambda c: int(c[len("val_accuracy_e"):]))
+
+
+def architecture_curves(table, config, metric="val_accuracy") -> list:
+    """The recorded per-epoch ``metric`` curves (``<metric>_e01`` ...) of one architecture,
+    one array per run (seed) of ``table``; ``config`` is ``{decision: value}`` (decisions it
+    leaves out match any value). Empty when the table has no such curves.
+
+    Usage: ``nb.bench.architecture_curves(nb.bench.load(), {**DEFAULTS, "kernel": 5})``
+    """
+    from nasbook.labels import same
+
+    prefix = f"{metric}_e"
+    columns = sorted(c for c in table.columns if str(c).startswith(prefix)
+                     and str(c)[len(prefix):].isdigit())
+    if not columns:
+        return []
+    mask = np.ones(len(table), dtype=bool)
+    for d, v in config.items():
+        if d in table.columns:
+            mask &= np.array([same(t, v) for t in table[d]])
+    return [np.asarray(r, dtype=float) for r in table.loc[mask, columns].to_numpy()]
 
 
 def lookup_table(table, *, run_seed=None) -> pd.DataFrame:
@@ -60,7 +82,8 @@ def simulate(strategy, budget, seed=0, *, table=None, run_seed=None, **options):
     strategy asked for), ``cost_epochs`` (epochs trained for it) and ``cumulative_epochs``,
     ``val_accuracy`` (what the strategy saw), ``test_accuracy``, ``best_val_so_far`` and
     ``test_of_best_so_far`` (the test accuracy of the architecture with the best validation
-    accuracy so far).
+    accuracy so far). ``attrs`` hold the trials format (:mod:`nasbook.trials`): the decisions,
+    their domains, objective ``val_accuracy`` and direction ``max``.
 
     Single-fidelity strategies train every architecture for the full recipe (the table's
     number of epochs, :data:`RECIPE` ``["epochs"]`` = 15), and see its final validation
@@ -127,4 +150,5 @@ def simulate(strategy, budget, seed=0, *, table=None, run_seed=None, **options):
                      "cost_epochs": cost, "cumulative_epochs": spent, "val_accuracy": seen,
                      "test_accuracy": final_test, "best_val_so_far": best_val,
                      "test_of_best_so_far": best_test})
-    return pd.DataFrame(rows)
+    return tag(pd.DataFrame(rows), decisions=names, domains=DECISIONS, objective="val_accuracy",
+               direction="max")

@@ -33,7 +33,11 @@ def sha256(path) -> str:
 def load(path=None, *, verify=True):
     """The benchmark as a DataFrame: one row per (architecture, seed), with the decisions,
     test/validation accuracy and loss, parameter count, training time and per-epoch curves
-    (``val_accuracy_e01`` ...). ``verify`` checks the SHA-256 in ``<path>.sha256``."""
+    (``val_accuracy_e01`` ...). ``verify`` checks the SHA-256 in ``<path>.sha256``. ``attrs``
+    hold the trials format (:mod:`nasbook.trials`): decisions, domains, objective
+    ``val_accuracy``, direction ``max``."""
+    from nasbook.trials import tag
+
     import pandas as pd
 
     path = Path(path) if path is not None else TABLE_PATH
@@ -55,4 +59,5 @@ def load(path=None, *, verify=True):
                if c not in table.columns]
     if missing:
         raise BenchmarkError(f"{path} lacks the columns {missing}")
-    return table
+    return tag(table, decisions=list(DECISIONS), domains=DECISIONS, objective="val_accuracy",
+               direction="max")

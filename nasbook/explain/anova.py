@@ -18,6 +18,8 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from nasbook.trials import decision_columns
+
 __all__ = ["functional_anova", "main_effects", "AnovaError"]
 
 
@@ -26,13 +28,11 @@ class AnovaError(ValueError):
 
 
 def _cell_means(table, score, decisions):
-    if decisions is None:
-        from nasbook.bench.space import DECISIONS
-
-        decisions = [d for d in DECISIONS if d in table.columns]
+    if decisions is None:  # the table's trials format, or the convention of nasbook.trials
+        decisions = [d for d in decision_columns(table, score) if d != "status"]
         if not decisions:
-            raise AnovaError("name the decision columns: decisions=[...] (the table has none "
-                             "of the benchmark's decisions)")
+            raise AnovaError("name the decision columns: decisions=[...] (the table has no "
+                             "decisions in its attrs and no column that could be one)")
     decisions = list(decisions)
     missing = [c for c in [*decisions, score] if c not in table.columns]
     if missing:

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nasbook.explain.attributions import (_as_batch, attribute, logit_model, predict_logits,
-                                          resolve_targets)
+from nasbook.explain.attributions import attribute
+from nasbook.logits import as_batch, logit_model, predict_logits, resolve_targets
 
 __all__ = ["Curve", "deletion_curve", "insertion_curve", "deletion_insertion", "auc_table",
            "random_attribution", "input_map", "randomisation_check", "randomisation_summary",
@@ -91,7 +91,7 @@ def _order(attr, seed):
 
 def _curve(kind, model, x, attributions, *, target, fill, steps, score, seed, batch_size):
     net = logit_model(model)
-    xb, _ = _as_batch(net, x)
+    xb, _ = as_batch(net, x)
     attr = np.asarray(attributions, dtype=np.float32)
     if attr.shape != xb.shape:
         raise ValueError(f"attributions have shape {attr.shape} but x has {xb.shape}; pass one "
@@ -172,7 +172,7 @@ def deletion_insertion(model, x, maps: dict, *, target=None, fill=0.0, insertion
     Usage: ``nb.explain.auc_table(nb.explain.deletion_insertion(model, x, maps))``
     """
     net = logit_model(model)
-    xb, _ = _as_batch(net, x)
+    xb, _ = as_batch(net, x)
     t = resolve_targets(net, xb, target, batch_size=batch_size)[0]
     maps = dict(maps)
     if random_baseline:
@@ -297,7 +297,7 @@ def randomisation_check(model, x, methods, *, target=None, layers=None, absolute
     import pandas as pd
 
     net = logit_model(model)
-    xb, _ = _as_batch(net, x)
+    xb, _ = as_batch(net, x)
     t = resolve_targets(net, xb, target, batch_size=batch_size)[0]
     if isinstance(methods, dict):
         items = list(methods.items())

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nasbook.logits import predict_logits
+
 __all__ = ["LimeResult", "grid_segments", "explain_lime"]
 
 
@@ -122,8 +124,7 @@ def explain_lime(model, x, *, target=None, segments=None, segment_size=2, num_sa
     pixel_on = masks[:, seg_index][..., None]  # (samples, *spatial, 1)
     perturbed = (x[None] * pixel_on + fill * (1.0 - pixel_on)).astype(np.float32)
 
-    logits = np.concatenate([np.asarray(model(perturbed[i:i + batch_size], training=False))
-                             for i in range(0, num_samples, batch_size)], axis=0)
+    logits = predict_logits(model, perturbed, batch_size=batch_size)
     if output == "probabilities":
         z = np.exp(logits - logits.max(axis=1, keepdims=True))
         logits = z / z.sum(axis=1, keepdims=True)

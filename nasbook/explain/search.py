@@ -32,15 +32,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from nasbook import trials as trials_format
+from nasbook.labels import NOT_BUILT, same as _same
+
 __all__ = ["prepare", "importance", "surrogate", "Surrogate", "marginal_effects",
            "interactions", "rules", "winner_vs_runners_up", "METHODS", "NOT_BUILT",
            "SearchExplainError"]
 
 METHODS = ("fanova", "ped_anova", "shap")
-NOT_BUILT = "not built"   # how a masked decision is labelled in figures and rules
-_NON_DECISIONS = {"evaluation", "trial", "status", "score", "n_runs", "best_val_so_far",
-                  "test_of_best_so_far", "test_accuracy", "val_accuracy", "val_loss",
-                  "cost_epochs", "cumulative_epochs", "epochs", "architecture"}
+# NOT_BUILT (how a masked decision is labelled) lives in nasbook.labels with the other words
 
 
 class SearchExplainError(ValueError):
@@ -48,15 +48,6 @@ class SearchExplainError(ValueError):
 
 
 # --- preparing the trials ----------------------------------------------------------------
-
-
-def _same(a, b) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    try:
-        return bool(a == b)
-    except Exception:
-        return False
 
 
 def _canonical(value, domain):
@@ -73,21 +64,25 @@ def _from_result(result, objective):
     frame = result.trials
     name = objective or result.objective
     done = frame[frame["status"] == "completed"]
-    decisions = list(result.decisions)
-    domains = {d: list(v) for d, v in result.manifest.get("space", {}).get("decisions", [])}
     keys = done["architecture"].where(done["architecture"].notna(), None)
-    return done, decisions, domains, name, result.direction, keys
+    return (done, list(frame.attrs["decisions"]), dict(frame.attrs["domains"]), name,
+            result.direction, keys)
 
 
-def _from_frame(frame, objective, space, decisions):
-    from nasbook.bench.space import DECISIONS
-
+def _from_frame(frame, objective, space, decisions, direction):
+    """A DataFrame of trials: what its columns mean comes from its ``attrs`` (the trials format
+    of :mod:`nasbook.trials`), from ``space``/``decisions``/``direction`` when given, or from the
+    documented convention for a frame without attrs; nothing is guessed from names."""
+    objective = objective or frame.attrs.get("objective")
     if objective is None:
         objective = next((c for c in ("val_accuracy", "score") if c in frame.columns), None)
         if objective is None:
             raise SearchExplainError("say which column holds the score: objective='...'")
     if objective not in frame.columns:
         raise SearchExplainError(f"no column {objective!r}; the trials have {list(frame.columns)}")
+    direction = direction or frame.attrs.get("direction", "max")
+    if direction not in ("max", "min"):
+        raise SearchExplainError(f"direction must be 'max' or 'min', got {direction!r}")
     rows = frame[frame["status"].isin(["completed", "COMPLETED"])] if "status" in frame else frame
     if "epochs" in rows and rows["epochs"].nunique() > 1:
         # a multi-fidelity history (Hyperband): scores after 2 and 15 epochs are not the same
@@ -97,19 +92,13 @@ def _from_frame(frame, objective, space, decisions):
         if space is not None:
             decisions = [n for n, _ in space.decisions() if n in frame.columns]
         else:
-            decisions = [c for c in frame.columns if c in DECISIONS]
-            if not decisions:
-                decisions = [c for c in frame.columns if c not in _NON_DECISIONS
-                             and c != objective and not str(c).startswith(("tuner/", "val_",
-                                                                           "test_"))]
+            decisions = trials_format.decision_columns(frame, objective)
     if not decisions:
         raise SearchExplainError("no decision columns found: pass decisions=[...]")
     if space is not None:
         domains = {n: list(v) for n, v in space.decisions()}
     else:
-        domains = {d: list(DECISIONS[d]) if d in DECISIONS else
-                   sorted(frame[d].dropna().unique().tolist(), key=lambda v: (str(type(v)), v))
-                   for d in decisions}
+        domains = trials_format.domains_of(frame, decisions)
     rows = rows.copy()
     if space is not None:  # blank what the built model does not use
         fixed = space.fixed_values()
@@ -121,16 +110,18 @@ def _from_frame(frame, objective, space, decisions):
         keys = [space.architecture_key({**fixed, **a}) for a in active]
     else:
         keys = None
-    direction = "min" if "loss" in str(objective) else "max"
     return rows, decisions, domains, objective, direction, keys
 
 
-def prepare(source, *, objective=None, space=None, decisions=None) -> pd.DataFrame:
+def prepare(source, *, objective=None, space=None, decisions=None,
+            direction=None) -> pd.DataFrame:
     """Finished trials, one row per distinct built architecture, decisions masked.
 
     ``source`` is a SearchResult, a run directory, or a DataFrame of trials (e.g.
-    ``nb.bench.simulate``'s). For a DataFrame, pass the ``space`` (a SearchSpace) to mask
-    decisions the built model does not use; of a multi-fidelity history (Hyperband, with an
+    ``nb.bench.simulate``'s, which carries the trials format of :mod:`nasbook.trials` in its
+    ``attrs``; for a frame without it, pass ``decisions``/``objective``/``direction``, whose
+    defaults are that module's convention and ``"max"``). For a DataFrame, pass the ``space``
+    (a SearchSpace) to mask decisions the built model does not use; of a multi-fidelity history (Hyperband, with an
     ``epochs`` column) only the trials at the highest fidelity are kept. Returns a DataFrame indexed by ``architecture``
     with one column per decision that varies (``None`` where it was not built), ``score``
     (mean over the architecture's runs) and ``n_runs``; ``attrs`` holds ``decisions``,
@@ -147,7 +138,7 @@ def prepare(source, *, objective=None, space=None, decisions=None) -> pd.DataFra
         rows, decisions, domains, objective, direction, keys = _from_result(source, objective)
     elif isinstance(source, pd.DataFrame):
         rows, decisions, domains, objective, direction, keys = _from_frame(
-            source, objective, space, decisions)
+            source, objective, space, decisions, direction)
     else:
         raise SearchExplainError(f"cannot explain a {type(source).__name__}: pass a "
                                  f"SearchResult, a run directory or a DataFrame of trials")

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nasbook.logits import predict_logits, targets_from_logits
+
 __all__ = [
     "DEEP_SUPPORTED_LAYERS", "DEEP_SUPPORTED_ACTIVATIONS", "ShapResult", "Additivity",
     "deep_unsupported_layers", "tf_gradient_state", "explain_shap", "additivity",
@@ -159,32 +161,16 @@ def tf_gradient_state():
 
 # --- explainers ----------------------------------------------------------------------------
 
-def _logits(model, x, batch_size=512):
-    out = [np.asarray(model(x[i:i + batch_size], training=False))
-           for i in range(0, len(x), batch_size)]
-    return np.concatenate(out, axis=0)
-
-
 def _targets(fx, target):
-    n, num = fx.shape
-    if target is None:
-        return fx.argmax(axis=1)[:, None]
-    if isinstance(target, str):
-        if target != "all":
-            raise ValueError(f"target={target!r}: use None (predicted class), 'all', an int, "
-                             f"or one class per example")
-        return np.tile(np.arange(num), (n, 1))
-    t = np.asarray(target, dtype=int)
-    if t.ndim == 0:
-        t = np.full((n, 1), int(t))
-    elif t.ndim == 1:
-        if len(t) != n:
-            raise ValueError(f"target has {len(t)} entries for {n} examples; give one class "
-                             f"per example or a single int")
-        t = t[:, None]
-    if t.min() < 0 or t.max() >= num:
-        raise ValueError(f"target classes must lie in 0..{num - 1}, got {np.unique(t).tolist()}")
-    return t
+    """Chosen classes as ``(n, k)`` (the transpose of :func:`nasbook.logits.resolve_targets`'s
+    layout, as SHAP's arrays put the output axis last); a 2-D ``(n, k)`` array is kept."""
+    t = np.asarray(target) if target is not None and not isinstance(target, str) else None
+    if t is not None and t.ndim == 2:
+        if t.min() < 0 or t.max() >= fx.shape[1]:
+            raise ValueError(f"target classes must lie in 0..{fx.shape[1] - 1}, got "
+                             f"{np.unique(t).tolist()}")
+        return t.astype(int)
+    return targets_from_logits(fx, target).T
 
 
 def _select(all_values, classes):
@@ -199,7 +185,7 @@ def _gradient(model, x, background, nsamples, seed):
     np.random.seed(seed)  # GradientExplainer samples background rows and path points with NumPy
     explainer = shap.GradientExplainer(model, background)
     values = np.asarray(explainer.shap_values(x, nsamples=nsamples))
-    return values, _logits(model, background).mean(axis=0)
+    return values, predict_logits(model, background).mean(axis=0)
 
 
 @contextlib.contextmanager
@@ -288,7 +274,7 @@ def _partition(model, x, fill, max_evals, batch_size, classes, numba_jit):
 
     def f(z):
         z = np.asarray(z, dtype=np.float32).reshape((-1,) + shape)
-        return _logits(model, z)
+        return predict_logits(model, z)
 
     xs = x.reshape((-1,) + image_shape)
     values = np.zeros(x.shape + (classes.shape[1],), dtype=np.float64)
@@ -332,7 +318,7 @@ def explain_shap(model, x, background=None, *, method="gradient", target=None, n
         if background.shape[1:] != x.shape[1:]:
             raise ValueError(f"background shape {background.shape[1:]} differs from input "
                              f"shape {x.shape[1:]}")
-    fx = _logits(model, x)
+    fx = predict_logits(model, x)
     classes = _targets(fx, target)
     if method == "deep" and check_layers:
         bad = deep_unsupported_layers(model)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nasbook.logits import predict_classes
+
 __all__ = ["SurrogateResult", "tree_surrogate", "pixel_feature_names"]
 
 
@@ -67,12 +69,6 @@ def pixel_feature_names(input_shape) -> list:
     return [f"f{i}" for i in range(int(np.prod(shape)))]
 
 
-def _predict(model, x, batch_size=512):
-    out = [np.asarray(model(x[i:i + batch_size], training=False)).argmax(axis=1)
-           for i in range(0, len(x), batch_size)]
-    return np.concatenate(out)
-
-
 def tree_surrogate(model, x_fit, x_holdout, *, max_depth=4, y_holdout=None,
                    feature_names=None, class_names=None, min_samples_leaf=1,
                    seed=0) -> SurrogateResult:
@@ -96,8 +92,8 @@ def tree_surrogate(model, x_fit, x_holdout, *, max_depth=4, y_holdout=None,
     if len(names) != int(np.prod(x_fit.shape[1:])):
         raise ValueError(f"{len(names)} feature names for {int(np.prod(x_fit.shape[1:]))} "
                          f"input values")
-    net_fit = _predict(model, x_fit)
-    net_hold = _predict(model, x_holdout)
+    net_fit = predict_classes(model, x_fit)
+    net_hold = predict_classes(model, x_holdout)
     tree = DecisionTreeClassifier(max_depth=max_depth, min_samples_leaf=min_samples_leaf,
                                   random_state=seed)
     tree.fit(x_fit.reshape(len(x_fit), -1), net_fit)

@@ -28,21 +28,20 @@ def regret_curves(frame, *, x="evaluation", log=True, level=0.95, grid=None, ax=
     exactly 0, every seed finding the best architecture, then falls off the bottom).
     Returns the figure.
     """
-    from nasbook.bench.compare import _mean_ci, regret_on_grid
+    from nasbook.bench.compare import regret_bands
 
     if ax is None:
         fig, ax = subplots(size=3.8, figsize=(7, 4))
     else:
         fig = ax.figure
-    on_grid = regret_on_grid(frame, x, grid)
-    stats = _mean_ci(on_grid.groupby(["strategy", x], sort=False), level)
+    stats = regret_bands(frame, x, grid, level)  # computed by the benchmark, drawn here
     floor = None
     if log:
         positive = stats["mean"][stats["mean"] > 0]
         floor = positive.min() / 3 if len(positive) else 1e-4
-    for colour, label in zip(PALETTE * 3, on_grid["strategy"].unique()):
+    for colour, label in zip(PALETTE * 3, stats.index.get_level_values("strategy").unique()):
         s = stats.loc[label].dropna(subset=["mean"])
-        seeds = on_grid.loc[on_grid["strategy"] == label, "seed"].nunique()
+        seeds = int(stats.loc[label, "seeds"].iloc[0])
         xs = s.index.to_numpy(dtype=float)
         ax.plot(xs, s["mean"], color=colour, lw=2, label=f"{label} ({seeds} seeds)")
         low, high = s["low"].to_numpy(), s["high"].to_numpy()
@@ -58,30 +57,23 @@ def regret_curves(frame, *, x="evaluation", log=True, level=0.95, grid=None, ax=
     return fig
 
 
-def _without_replacement(n_total, k, n):
-    """P(at least one of k marked items among n drawn without replacement from n_total)."""
-    n = np.asarray(n, dtype=int)
-    miss = np.ones(len(n))
-    for j in range(k):
-        miss *= np.clip(n_total - n - j, 0, None) / (n_total - j)
-    return 1 - miss
-
-
 def evaluations_to_top_plot(frame, top=0.01, *, x="evaluation", table=None, by="evaluated",
                             theory=True, ax=None, title=None):
     """Fraction of runs that have reached a top architecture, against evaluations (or
     cumulative epochs with ``x="cumulative_epochs"``), one step curve per strategy. Censored
     runs keep the curve below 1; each median is marked. With ``theory``, the exact curve of
     uniform sampling without replacement is drawn dashed for reference (evaluations only).
-    Returns the figure.
+    ``table`` is the benchmark the runs were simulated on (``nb.bench.load()``): a plot only
+    draws, so it does not load it. Returns the figure.
     """
-    from nasbook.bench.compare import first_top, top_architectures
+    from nasbook.bench.compare import first_top, top_architectures, top_hit_probability
     from nasbook.bench.simulate import lookup_table
-    from nasbook.bench.table import load
 
     if x not in _XLABEL:
         raise ValueError(f"x must be one of {tuple(_XLABEL)}, got {x!r}")
-    table = load() if table is None else table
+    if table is None:
+        raise ValueError("pass the benchmark table the runs were simulated on: "
+                         "table=nb.bench.load() (a plot does not load data)")
     runs = first_top(frame, top, table=table, by=by)
     column = "evaluations" if x == "evaluation" else "cumulative_epochs"
     if ax is None:
@@ -103,7 +95,7 @@ def evaluations_to_top_plot(frame, top=0.01, *, x="evaluation", table=None, by="
     if theory and x == "evaluation":
         n_total = len(lookup_table(table))
         n = np.arange(0, int(min(end, n_total)) + 1)
-        ax.plot(n, _without_replacement(n_total, k, n), "--", color="grey", lw=1,
+        ax.plot(n, top_hit_probability(n_total, k, n), "--", color="grey", lw=1,
                 label="uniform without replacement (exact)")
     ax.axhline(0.5, color="grey", lw=0.5)
     ax.set_xlabel(_XLABEL[x])

@@ -8,11 +8,11 @@ line per strategy, the mean over seeds with its 95% confidence band::
 """
 import numpy as np
 
+from nasbook.labels import METHOD_LABELS
 from nasbook.plot.style import PALETTE, subplots
 
 __all__ = ["recovery_curves"]
 
-_METHOD_TITLES = {"fanova": "fANOVA", "ped_anova": "PED-ANOVA", "shap": "SHAP (surrogate)"}
 _METRICS = {"spearman": "Spearman ρ with the exact ANOVA",
             "kendall": "Kendall τ with the exact ANOVA",
             "top1": "top-1 agreement (share of seeds)"}
@@ -27,11 +27,11 @@ def recovery_curves(frame, *, metric="spearman", level=0.95, title=None):
     normal interval of a proportion). Returns the figure.
     Usage: ``nb.plot.recovery_curves(frame)``
     """
-    from nasbook.bench.recovery import RecoveryError, recovery_summary
+    from nasbook.bench.recovery import RecoveryError, recovery_bands
 
     if metric not in _METRICS:
         raise RecoveryError(f"metric={metric!r}; choose from {list(_METRICS)}")
-    summary = recovery_summary(frame, level=level)
+    summary = recovery_bands(frame, metric=metric, level=level)  # computed by the benchmark
     if summary.empty:
         raise RecoveryError("the frame has no rows to draw; run recovery() first")
     methods = list(dict.fromkeys(summary["method"]))
@@ -45,7 +45,7 @@ def recovery_curves(frame, *, metric="spearman", level=0.95, title=None):
             rows = summary[(summary["method"] == method) & (summary["strategy"] == strategy)]
             rows = rows.sort_values("N")
             x = rows["N"].to_numpy(float)
-            mean, low, high = _curve(rows, frame, method, strategy, metric, level)
+            mean, low, high = (rows[c].to_numpy(float) for c in ("mean", "low", "high"))
             lowest = np.nanmin([lowest, *mean, *low])
             color = PALETTE[i % len(PALETTE)]
             ax.plot(x, mean, marker="o", color=color, label=strategy)
@@ -55,7 +55,7 @@ def recovery_curves(frame, *, metric="spearman", level=0.95, title=None):
         ax.set_xticklabels([str(int(n)) for n in sizes])
         ax.minorticks_off()
         ax.set_xlabel("trials explained (N)")
-        ax.set_title(_METHOD_TITLES.get(method, method))
+        ax.set_title(METHOD_LABELS.get(method, method))
         if metric != "top1":
             ax.axhline(0, color="0.6", linewidth=0.8)
     axes[0].set_ylim(-0.03 if metric == "top1" else lowest - 0.05, 1.03)  # y is shared
@@ -64,31 +64,3 @@ def recovery_curves(frame, *, metric="spearman", level=0.95, title=None):
     if title:
         fig.suptitle(title)
     return fig
-
-
-def _curve(rows, frame, method, strategy, metric, level):
-    """Mean and band of one line, in the order of ``rows["N"]``."""
-    from scipy.stats import norm, t
-
-    if metric == "spearman":
-        return (rows["spearman"].to_numpy(float), rows["spearman_low"].to_numpy(float),
-                rows["spearman_high"].to_numpy(float))
-    mean, low, high = [], [], []
-    for n in rows["N"]:
-        g = frame[(frame["method"] == method) & (frame["strategy"] == strategy)
-                  & (frame["N"] == n)]
-        if metric == "top1":
-            v = g["top1"].astype("boolean").dropna().to_numpy(float)
-            q = norm.ppf(0.5 + level / 2)
-        else:
-            v = g[metric].dropna().to_numpy(float)
-            q = t.ppf(0.5 + level / 2, len(v) - 1) if len(v) > 1 else np.nan
-        m = v.mean() if len(v) else np.nan
-        sd = np.sqrt(m * (1 - m)) if metric == "top1" else (v.std(ddof=1) if len(v) > 1
-                                                            else np.nan)
-        half = q * sd / np.sqrt(len(v)) if len(v) > 1 else np.nan
-        lo, hi = (0.0, 1.0) if metric == "top1" else (-1.0, 1.0)
-        mean.append(m)
-        low.append(max(m - half, lo))
-        high.append(min(m + half, hi))
-    return np.array(mean), np.array(low), np.array(high)

@@ -1,4 +1,5 @@
-"""Figures of a search read back from its run directory: the history and the learning curves.
+"""Figures of a search (a SearchResult read back from its run directory): the history and
+the learning curves.
 
 Usage::
 
@@ -9,19 +10,18 @@ Usage::
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
+from nasbook.labels import metric_label
 from nasbook.plot.style import PALETTE, subplots
 
 __all__ = ["search_history", "trial_curves"]
 
 
 def _result(result):
-    from nasbook.results import SearchResult
-
-    return result if isinstance(result, SearchResult) else SearchResult.load(result)
-
-
-def _label(name):
-    return name.replace("val_", "validation ").replace("_", " ")
+    """A plot only draws: it takes a SearchResult and never reads a run directory itself."""
+    if not hasattr(result, "history") or not hasattr(result, "curves"):
+        raise TypeError(f"pass a SearchResult (nb.search(...) returns one; for a run directory "
+                        f"use nb.results.SearchResult.load(path)), not {type(result).__name__}")
+    return result
 
 
 def search_history(result, *, reference=None, reference_label=None, size=3.4):
@@ -30,12 +30,13 @@ def search_history(result, *, reference=None, reference_label=None, size=3.4):
     Each finished trial is a dot (failed trials a cross at the bottom edge); the step line is
     the best so far. Search time is the summed duration of the trials (pauses between resumed
     sessions do not count). ``reference`` draws a horizontal line (e.g. a paper's accuracy).
-    Accepts a SearchResult or a run directory. Returns the figure.
+    Takes a SearchResult (``SearchResult.load(run_dir)`` for a run directory). Returns the
+    figure.
     """
     result = _result(result)
     hist = result.history()
     fig, axes = subplots(1, 2, size=size)
-    name = _label(result.objective)
+    name = metric_label(result.objective)
     if hist.empty:
         for ax in axes:
             ax.text(0.5, 0.5, "no finished trial yet", ha="center", va="center",
@@ -95,8 +96,8 @@ def trial_curves(result, metric="val_accuracy", *, trials=None, highlight_best=T
                 label=f"best trial ({trial})" if is_best else None, zorder=3 if is_best else 2)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")
-    ax.set_ylabel(_label(metric))
-    ax.set_title(f"{_label(metric).capitalize()} per epoch, one line per trial")
+    ax.set_ylabel(metric_label(metric))
+    ax.set_title(f"{metric_label(metric).capitalize()} per epoch, one line per trial")
     if best is not None:
         ax.legend(fontsize=8)
     return fig

@@ -16,32 +16,12 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.patches import Patch
 
+# the words (NOT_BUILT, method titles, value and metric labels) live in nasbook.labels
+from nasbook.labels import METHOD_LABELS, NOT_BUILT
+from nasbook.labels import metric_label as _label, missing as _missing, text as _text
 from nasbook.plot.style import PALETTE, subplots
 
 __all__ = ["importance_bars", "effect_plot", "interaction_bars", "parallel_trials"]
-
-METHOD_LABELS = {"fanova": "fANOVA", "ped_anova": "PED-ANOVA", "shap": "SHAP (surrogate)"}
-NOT_BUILT = "not built"
-
-
-def _label(name):
-    """A metric's name as an axis label: "val_accuracy" -> "validation accuracy"."""
-    name = str(name or "score")
-    return name.replace("val_", "validation ").replace("test_", "test ").replace("_", " ")
-
-
-def _missing(value):
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _text(value):
-    """A decision value as a tick label (None/NaN: the decision did not shape the model)."""
-    if _missing(value):
-        return NOT_BUILT
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
 
 def _require(frame, columns, what, hint):
     missing = [c for c in columns if c not in frame.columns]

@@ -27,6 +27,7 @@ import keras_tuner
 import numpy as np
 
 from nasbook.space import vocabulary as vocab
+from nasbook.space.identity import architecture_key
 from nasbook.space.vocabulary import SpaceError
 
 __all__ = ["SearchSpace", "SpaceError", "Decision", "Layer", "Stage", "Ref", "GLOBALS"]
@@ -438,7 +439,7 @@ class SearchSpace(keras_tuner.HyperModel):
 
         Usage: ``space.architecture_key(trial.hyperparameters.values)``
         """
-        return "|".join(f"{k}={v}" for k, v in self.active_values(values).items())
+        return architecture_key(self.active_values(values))
 
     def default_values(self) -> dict:
         """The configuration keras-tuner builds from default hyperparameters (active only)."""

@@ -14,14 +14,14 @@ Usage (simulated, no training)::
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import tempfile
 
 import keras_tuner as kt
 import numpy as np
 from keras_tuner.src.engine import trial as trial_module
+
+from nasbook.space.identity import architecture_key
 
 __all__ = ["ArchitectureOracle", "domain", "drive"]
 
@@ -45,11 +45,6 @@ def domain(hp) -> list:
     return sorted(set(hp.values))
 
 
-def _key_of(values: dict) -> str:
-    text = json.dumps({k: values[k] for k in sorted(values)}, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 class ArchitectureOracle(kt.Oracle):
     """Base class of the hand-written strategies (greedy, evolution, reinforce).
 
@@ -62,7 +57,8 @@ class ArchitectureOracle(kt.Oracle):
         architecture_key: ``values -> str`` naming the architecture actually built; two
             configurations with the same key are the same model and are not trained twice.
             nasbook's ``SearchSpace.architecture_key`` is the right choice; the default
-            compares the active values.
+            compares the active values
+            (:func:`nasbook.space.identity.architecture_key`, the one definition).
         max_proposal_attempts: how often to redraw a proposal that is a duplicate before
             falling back to a random, unseen configuration.
     """
@@ -76,7 +72,7 @@ class ArchitectureOracle(kt.Oracle):
                          hyperparameters=hyperparameters,
                          seed=None if seed is None else seed + 1, **kwargs)
         self._rng = np.random.default_rng(self.seed if seed is None else seed)
-        self._architecture_key = architecture_key or _key_of
+        self._architecture_key = architecture_key or _default_key
         self.max_proposal_attempts = int(max_proposal_attempts)
         self.duplicates_skipped = 0
 
@@ -172,6 +168,11 @@ class ArchitectureOracle(kt.Oracle):
 
 
 _MISSING = object()
+
+
+def _default_key(values: dict) -> str:
+    """Without a space, the values keras-tuner holds are the active ones (sorted by name)."""
+    return architecture_key({k: values[k] for k in sorted(values)})
 
 
 def drive(oracle, evaluate, n_trials=None, *, directory=None, persist=True,

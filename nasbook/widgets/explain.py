@@ -32,11 +32,11 @@ class ExplanationExplorer(_base()):
     def __init__(self, model, x, y=None, *, methods=None, class_names=None, options=None):
         import ipywidgets as widgets
 
-        from nasbook.explain.attributions import (_as_batch, available_methods, logit_model,
-                                                  predict_logits)
+        from nasbook.explain.attributions import available_methods
+        from nasbook.logits import as_batch, logit_model, predict_logits
 
         self.model = model
-        self.x, _ = _as_batch(logit_model(model), x)
+        self.x, _ = as_batch(logit_model(model), x)
         if y is not None and len(y) != len(self.x):
             raise ValueError(f"y has {len(y)} labels for {len(self.x)} examples")
         self.y = None if y is None else np.asarray(y)

@@ -11,30 +11,17 @@ architecture's recorded per-epoch curves (one line per seed). Headless, building
 and calling ``select(rank=...)`` is safe: figures are PNG bytes in an ``Image`` widget.
 """
 import html
-import math
 
 import ipywidgets as W
 import numpy as np
 import pandas as pd
 
-from nasbook.plot.search_explain import _text
+from nasbook.labels import same as _same, text as _text
 from nasbook.widgets._render import show_figure
 
 __all__ = ["trial_browser", "TrialBrowser"]
 
 ORDERS = ("best first", "worst first")
-
-
-def _missing(value):
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _same(a, b):
-    if _missing(a) or _missing(b):
-        return _missing(a) and _missing(b)
-    return bool(a == b) or str(a) == str(b)
-
-
 
 
 class TrialBrowser(W.VBox):
@@ -133,32 +120,17 @@ class TrialBrowser(W.VBox):
         return self._curve_cache[key]
 
     def _find_curves(self, key):
+        """Curves come from the source's own accessors: ``SearchResult.architecture_curves``
+        for a real search, ``nb.bench.architecture_curves`` of the table for a simulated one."""
         row = self.ranked.loc[key]
+        decisions = {d: row[d] for d in self.decisions}
         if self.result is not None:
-            trials = self.result.trials
-            done = trials[trials["status"] == "completed"]
-            match = done[done["architecture"].astype(str) == key] \
-                if "architecture" in done else done.iloc[:0]
-            if match.empty:  # no architecture key recorded: match on the decisions
-                match = done[[all(_same(r[d], row[d]) for d in self.decisions)
-                              for _, r in done.iterrows()]]
-            runs = []
-            for number in match.index:
-                frame = self.result.curves(number)
-                if self.objective in frame.columns and len(frame):
-                    runs.append(frame.sort_values("epoch")[self.objective].to_numpy(float))
-            return runs
+            return self.result.architecture_curves(key, self.objective, decisions=decisions)
         if self.table is not None:
-            columns = sorted(c for c in self.table.columns
-                             if str(c).startswith(f"{self.objective}_e"))
-            if not columns:
-                return []
-            wanted = {**self._constant, **{d: row[d] for d in self.decisions}}
-            wanted = {d: v for d, v in wanted.items() if d in self.table.columns}
-            mask = np.ones(len(self.table), dtype=bool)
-            for d, v in wanted.items():
-                mask &= np.array([_same(t, v) for t in self.table[d]])
-            return [np.asarray(r, dtype=float) for r in self.table.loc[mask, columns].to_numpy()]
+            from nasbook.bench import architecture_curves
+
+            return architecture_curves(self.table, {**self._constant, **decisions},
+                                       self.objective)
         return []
 
     # -- views --

@@ -1,0 +1,452 @@
+"""One trial of a search, and the keras-tuner glue around it.
+
+``nb.search`` (:mod:`nasbook.search`) runs the loop; this module trains what the loop asks for:
+
+- :class:`SpaceView`: what the search needs from a space (a nasbook SearchSpace, any
+  ``keras_tuner.HyperModel`` or a build function), and :func:`check_space`, which builds its
+  default model once before keras-tuner sees it;
+- :class:`Runner`: trains one trial (early stopping at the best epoch, per-epoch history and
+  validation precision/recall/F1, NaN detection), recognises duplicates by
+  :func:`nasbook.space.identity.architecture_key`, writes the trial's record and **hands it
+  back** (``runner.last_record``), so the loop keeps the best score in memory;
+- :func:`make_tuner`: a keras-tuner Tuner whose ``run_trial`` is the runner's;
+- :func:`keras_tuner_patched`, :class:`Interrupt`: atomic keras-tuner state files, a quiet
+  keras-tuner, and a Ctrl-C that sticks.
+
+Usage (what ``nb.search`` does)::
+
+    view = SpaceView(space); check_space(view, ds)
+    runner = Runner(view, ds, objective, epochs, patience, batch_size, seed, run_dir)
+    tuner = make_tuner(runner, oracle, view, run_dir)
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from nasbook import rundir
+from nasbook.logits import predict_classes
+from nasbook.rundir import MODEL_FILE, RECORD, SearchError
+from nasbook.space.identity import architecture_key
+
+__all__ = ["SpaceView", "check_space", "Runner", "make_tuner", "keras_tuner_patched",
+           "Interrupt", "classification_metrics", "TUNER_KEYS"]
+
+# keras-tuner's Hyperband adds these bookkeeping values to a trial; they are not decisions.
+TUNER_KEYS = ("tuner/epochs", "tuner/initial_epoch", "tuner/bracket", "tuner/round",
+              "tuner/trial_id")
+
+
+class _TrialFailed(Exception):
+    """Raised inside a trial to record it as failed with a short reason."""
+
+
+@contextlib.contextmanager
+def keras_tuner_patched():
+    """keras-tuner writes its state files in place; make those writes atomic while we search,
+    so a search killed mid-write (kill -9) can still be resumed. Also keep it from printing
+    the traceback of each failed trial (nasbook records the reason instead)."""
+    from keras_tuner.src import config as kt_config
+    from keras_tuner.src import utils as kt_utils
+
+    original, debug = kt_utils.save_json, kt_config.DEBUG
+
+    def save_json(path, obj):
+        text = json.dumps(obj)
+        path = str(path)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        return text
+
+    kt_utils.save_json = save_json
+    kt_config.DEBUG = False  # else it prints the traceback of every failed trial
+    try:
+        yield
+    finally:
+        kt_utils.save_json, kt_config.DEBUG = original, debug
+
+
+# --- the space adapter: works for nasbook SearchSpaces and plain keras-tuner HyperModels --------
+
+class SpaceView:
+    """What search needs from a space, with fallbacks for a plain keras_tuner.HyperModel."""
+
+    def __init__(self, space):
+        import keras_tuner
+
+        if isinstance(space, keras_tuner.HyperModel):
+            self.hypermodel = space
+        elif callable(space):
+            self.hypermodel = _FunctionHyperModel(space)
+        else:
+            raise SearchError(f"space must be a nasbook SearchSpace (nb.space.preset(...)), a "
+                              f"keras_tuner.HyperModel or a build function hp -> model; got "
+                              f"{type(space).__name__}")
+        self.space = space
+
+    def active_values(self, values: dict) -> dict:
+        if hasattr(self.space, "active_values"):
+            return dict(self.space.active_values(values))
+        return dict(values)
+
+    def architecture_key(self, values: dict) -> str:
+        if hasattr(self.space, "architecture_key"):
+            return str(self.space.architecture_key(values))
+        return architecture_key(self.active_values(values))
+
+
+def _make_function_hypermodel():
+    import keras_tuner
+
+    class FunctionHyperModel(keras_tuner.HyperModel):
+        def __init__(self, fn):
+            super().__init__(name=getattr(fn, "__name__", "build"))
+            self.fn = fn
+
+        def build(self, hp):
+            return self.fn(hp)
+
+    return FunctionHyperModel
+
+
+def _FunctionHyperModel(fn):  # noqa: N802 - a factory that looks like the class it makes
+    return _make_function_hypermodel()(fn)
+
+
+def check_space(view: SpaceView, ds) -> None:
+    """Validate the space and build its default model once, before keras-tuner sees it
+    (keras-tuner's Tuner constructor builds the space and does not catch a failure)."""
+    import keras
+    import keras_tuner
+
+    space = view.space
+    num_classes = rundir.num_classes(ds)
+    shape = getattr(space, "input_shape", None)
+    if shape is not None and tuple(shape) != tuple(ds.x_train.shape[1:]):
+        raise SearchError(f"the space was made for input shape {tuple(shape)}, but the dataset's "
+                          f"examples have shape {tuple(ds.x_train.shape[1:])}; make the space "
+                          f"with ds.input_shape, e.g. nb.space.preset('cnn', ds.input_shape, "
+                          f"ds.num_classes)")
+    n = getattr(space, "num_classes", None)
+    if n is not None and int(n) != num_classes:
+        raise SearchError(f"the space was made for {n} classes, but the dataset has "
+                          f"{num_classes}; make the space with ds.num_classes")
+    if hasattr(space, "validate"):
+        space.validate()  # raises nasbook.space.SpaceError naming the fix
+    try:
+        model = view.hypermodel.build(keras_tuner.HyperParameters())
+    except Exception as exc:
+        raise SearchError(f"the space's default configuration does not build "
+                          f"({type(exc).__name__}: {exc}); fix the space before searching "
+                          f"(keras-tuner would crash while setting up)") from exc
+    if not isinstance(model, keras.Model):
+        raise SearchError(f"the space's build(hp) must return a keras.Model, got "
+                          f"{type(model).__name__}")
+    out = model.outputs[0].shape if getattr(model, "outputs", None) else None
+    if out is not None and out[-1] != num_classes:
+        raise SearchError(f"the space's models output {out[-1]} values, but the dataset has "
+                          f"{num_classes} classes")
+    if not getattr(model, "compiled", getattr(model, "optimizer", None) is not None):
+        raise SearchError("the space's build(hp) must return a compiled model (compile it with "
+                          "a loss, an optimizer and metrics=['accuracy'])")
+    del model  # the first trial clears the Keras session
+
+
+# --- the per-trial callback -----------------------------------------------------------------
+
+def classification_metrics(y_true, y_pred, num_classes) -> dict:
+    """Accuracy and macro-averaged precision, recall and F1 (scikit-learn)."""
+    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+
+    labels = list(range(num_classes))
+    p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, labels=labels,
+                                                 average="macro", zero_division=0)
+    return {"accuracy": float(accuracy_score(y_true, y_pred)), "precision": float(p),
+            "recall": float(r), "f1": float(f)}
+
+
+def _make_monitor():
+    import keras
+
+    class TrialMonitor(keras.callbacks.Callback):
+        """Adds val_precision/val_recall/val_f1 to the logs each epoch, keeps every epoch's
+        logs, stops a trial whose loss is NaN/inf (and says when), reports progress."""
+
+        def __init__(self, x_val, y_val, num_classes, on_epoch=None):
+            super().__init__()
+            self.x_val, self.y_val, self.num_classes = x_val, y_val, num_classes
+            self.on_epoch = on_epoch
+            self.history = []
+            self.nan_reason = None
+            self.epoch = 0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            Interrupt.check()
+            loss = (logs or {}).get("loss")
+            if loss is not None and not math.isfinite(float(loss)):
+                self.nan_reason = (f"training loss became {float(loss)} at epoch "
+                                   f"{self.epoch + 1}, batch {batch + 1} (diverged: try a "
+                                   f"smaller learning rate)")
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            Interrupt.check()
+            logs = logs if logs is not None else {}
+            for key in ("loss", "val_loss"):
+                if key in logs and not math.isfinite(float(logs[key])) and not self.nan_reason:
+                    self.nan_reason = (f"{key} became {float(logs[key])} at epoch {epoch + 1} "
+                                       f"(diverged: try a smaller learning rate)")
+                    self.model.stop_training = True
+            if self.nan_reason:
+                return
+            pred = predict_classes(self.model, self.x_val, batch_size=1024)
+            m = classification_metrics(self.y_val, pred, self.num_classes)
+            logs["val_precision"] = m["precision"]
+            logs["val_recall"] = m["recall"]
+            logs["val_f1"] = m["f1"]
+            row = {"epoch": int(epoch)}
+            row.update({k: float(v) for k, v in logs.items()
+                        if np.ndim(v) == 0 and k != "learning_rate"})
+            self.history.append(row)
+            if self.on_epoch is not None:
+                self.on_epoch(epoch, row)
+
+    return TrialMonitor
+
+
+# --- Ctrl-C ---------------------------------------------------------------------------------
+
+class Interrupt:
+    """Make Ctrl-C stick. A KeyboardInterrupt that lands in a garbage-collector callback (Keras
+    clears its session between trials) is printed and swallowed by Python; so the handler also
+    raises a flag, which the search checks after every batch, epoch and trial."""
+
+    flag = False
+
+    @classmethod
+    def handler(cls, signum, frame):
+        cls.flag = True
+        raise KeyboardInterrupt
+
+    @classmethod
+    def check(cls):
+        if cls.flag:
+            raise KeyboardInterrupt
+
+    @classmethod
+    @contextlib.contextmanager
+    def installed(cls):
+        import signal
+        import threading
+
+        cls.flag = False
+        ours = (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+        if ours:
+            signal.signal(signal.SIGINT, cls.handler)
+        try:
+            yield
+        finally:
+            if ours:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+            cls.flag = False
+
+
+# --- the runner -----------------------------------------------------------------------------
+
+class Runner:
+    """Trains one trial: the keras-tuner Tuner subclass delegates ``run_trial`` here."""
+
+    def __init__(self, view, ds, objective, epochs, patience, batch_size, seed, run_dir,
+                 progress=None, records=None):
+        self.view = view
+        self.ds = ds
+        self.num_classes = rundir.num_classes(ds)
+        self.objective = objective
+        self.epochs = epochs
+        self.patience = patience
+        self.batch_size = batch_size
+        self.seed = seed
+        self.run_dir = Path(run_dir)
+        self.progress = progress
+        # {trial_id: record}: read once here, then kept up to date as trials end
+        self.records = dict(rundir.records(self.run_dir) if records is None else records)
+        self.last_record = None  # the record of the trial that ended last
+        self.seen = {}  # architecture key -> trial id of a completed trial
+        for rec in self.records.values():
+            if rec.get("status") == "completed" and not rec.get("continues"):
+                self.seen.setdefault(rec.get("architecture"), rec["trial_id"])
+
+    def run_trial(self, tuner, trial):
+        """Train (or reuse, or fail) one trial; its record ends up in ``self.last_record``."""
+        self.last_record = None
+        values = {k: v for k, v in trial.hyperparameters.values.items()}
+        decisions = {k: v for k, v in values.items() if k not in TUNER_KEYS}
+        trial_dir = Path(tuner.get_trial_dir(trial.trial_id))
+        path = trial_dir / RECORD
+        old = rundir.read_json(path)
+        if (old and old.get("status") in ("completed", "duplicate")
+                and old.get("values") == rundir.jsonable(values)):
+            # Finished before an interruption hit keras-tuner's own bookkeeping: reuse it.
+            self.records[old["trial_id"]] = self.last_record = old
+            return self._metrics_for_oracle(old)
+
+        started = time.time()
+        record = {"format": rundir.FORMAT_VERSION, "trial_id": trial.trial_id,
+                  "number": int(trial.trial_id), "status": "running", "started_at": started,
+                  "values": values, "objective": self.objective.name,
+                  "direction": self.objective.direction}
+        try:
+            active = self.view.active_values(decisions)
+            record["active_values"] = active
+            record["architecture"] = self.view.architecture_key(decisions)
+        except Exception as exc:
+            return self._fail(path, record, f"the space rejected this configuration "
+                                            f"({type(exc).__name__}: {exc})")
+
+        parent = values.get("tuner/trial_id")
+        if parent is None and record["architecture"] in self.seen:
+            return self._duplicate(path, record, self.seen[record["architecture"]])
+        try:
+            metrics = self._train(tuner, trial, values, record, trial_dir, parent)
+        except _TrialFailed as exc:
+            return self._fail(path, record, str(exc))
+        except Exception as exc:  # any error inside a trial fails that trial only
+            return self._fail(path, record, f"{type(exc).__name__}: {exc}")
+        if parent is None:
+            self.seen.setdefault(record["architecture"], trial.trial_id)
+        return metrics
+
+    # -- the three outcomes --
+
+    def _train(self, tuner, trial, values, record, trial_dir, parent):
+        import keras
+
+        keras.backend.clear_session()  # free the previous trial's models (and collect garbage)
+        number = int(trial.trial_id)
+        keras.utils.set_random_seed((self.seed * 100_003 + number) % (2 ** 31))
+        epochs, initial_epoch = self.epochs, 0
+        if "tuner/epochs" in values:  # Hyperband sets the epochs of each trial
+            epochs = int(values["tuner/epochs"])
+            initial_epoch = int(values.get("tuner/initial_epoch", 0))
+        try:
+            if parent is not None:  # Hyperband: continue training the parent trial's model
+                model = keras.saving.load_model(self._model_path(parent), safe_mode=True)
+                record["continues"] = parent
+            else:
+                model = self.view.hypermodel.build(trial.hyperparameters)
+        except Exception as exc:
+            raise _TrialFailed(f"the model did not build ({type(exc).__name__}: {exc})") from exc
+        if not isinstance(model, keras.Model):
+            raise _TrialFailed(f"build(hp) returned {type(model).__name__}, not a keras.Model")
+        record["params"] = int(model.count_params())
+
+        def on_epoch(epoch, row):
+            if self.progress is not None:
+                self.progress(trial.trial_id, epoch + 1, epochs)
+
+        monitor = _make_monitor()(self.ds.x_val, self.ds.y_val, self.num_classes, on_epoch)
+        stopper = keras.callbacks.EarlyStopping(
+            monitor=self.objective.name, mode=self.objective.direction,
+            patience=self.patience if self.patience else epochs, restore_best_weights=True)
+        t0 = time.perf_counter()
+        model.fit(self.ds.x_train, self.ds.y_train, validation_data=(self.ds.x_val,
+                  self.ds.y_val), epochs=epochs, initial_epoch=initial_epoch,
+                  batch_size=self.batch_size, verbose=0, callbacks=[monitor, stopper])
+        record["train_time_s"] = time.perf_counter() - t0
+        record["history"] = monitor.history
+        if monitor.nan_reason:
+            raise _TrialFailed(monitor.nan_reason)
+        if not monitor.history:
+            raise _TrialFailed("training ran no epoch")
+        by_epoch = {row["epoch"]: row for row in monitor.history}
+        best_epoch = stopper.best_epoch if stopper.best_epoch in by_epoch else None
+        if best_epoch is None:  # objective never improved on -inf/inf: it was never finite
+            raise _TrialFailed(f"the objective {self.objective.name} was never a finite number")
+        best = by_epoch[best_epoch]
+        if self.objective.name not in best:
+            raise _TrialFailed(f"the objective {self.objective.name!r} is not among the "
+                               f"logged metrics {sorted(best)}")
+        record["best_epoch"] = int(best_epoch)
+        record["epochs_run"] = len(monitor.history)
+        record["stopped_early"] = bool(stopper.stopped_epoch > 0)
+        record["metrics"] = {k: v for k, v in best.items() if k != "epoch"}
+        record["score"] = float(best[self.objective.name])
+        tmp = trial_dir / f"partial-{os.getpid()}.keras"
+        model.save(tmp)
+        os.replace(tmp, trial_dir / MODEL_FILE)
+        record["model_file"] = MODEL_FILE
+        record["status"] = "completed"
+        self._finish(trial_dir / RECORD, record)
+        return self._metrics_for_oracle(record)
+
+    def _duplicate(self, path, record, original_id):
+        original = self.records.get(original_id) or {}
+        record.update(status="duplicate", duplicate_of=original_id,
+                      metrics=original.get("metrics", {}), score=original.get("score"),
+                      params=original.get("params"), best_epoch=original.get("best_epoch"),
+                      epochs_run=0, train_time_s=0.0, history=[])
+        self._finish(path, record)
+        return self._metrics_for_oracle(record)
+
+    def _fail(self, path, record, reason):
+        import keras_tuner
+
+        record.update(status="failed", failure_reason=reason, score=None)
+        self._finish(path, record)
+        raise keras_tuner.errors.FailedTrialError(reason)
+
+    def _finish(self, path, record):
+        record["ended_at"] = time.time()
+        record["duration_s"] = record["ended_at"] - record["started_at"]
+        rundir.write_json(path, record)
+        self.records[record["trial_id"]] = self.last_record = record
+
+    def _metrics_for_oracle(self, record) -> dict:
+        metrics = {k: float(v) for k, v in (record.get("metrics") or {}).items()
+                   if isinstance(v, (int, float)) and math.isfinite(v)}
+        if self.objective.name not in metrics:
+            metrics[self.objective.name] = float(record["score"])
+        return metrics
+
+    def _model_path(self, trial_id) -> Path:
+        rec = self.records.get(trial_id) or {}
+        if rec.get("status") == "duplicate":
+            trial_id = rec["duplicate_of"]
+        return self.run_dir / f"trial_{trial_id}" / MODEL_FILE
+
+
+def make_tuner(runner, oracle, view, run_dir: Path):
+    """A keras-tuner Tuner on ``oracle`` whose trials are trained by ``runner``, kept in
+    ``run_dir`` (keras-tuner's project directory); keras-tuner's "Reloading" line is hidden."""
+    import io
+
+    import keras_tuner
+
+    class NasTuner(keras_tuner.Tuner):
+        """A keras-tuner Tuner whose trials are trained by nasbook's runner."""
+
+        def __init__(self, runner, **kwargs):
+            self.runner = runner
+            super().__init__(**kwargs)
+
+        def run_trial(self, trial, *args, **kwargs):
+            return self.runner.run_trial(self, trial)
+
+    with contextlib.redirect_stdout(io.StringIO()):  # "Reloading Tuner from ..."
+        return NasTuner(runner, oracle=oracle, hypermodel=view.hypermodel,
+                        directory=str(run_dir.parent), project_name=run_dir.name,
+                        overwrite=False)
