@@ -227,10 +227,7 @@ def validation_split(manifest):
     ds = nb.load_dataset(info["name"], seed=seed)
     if info.get("n_train", 0) < len(ds.y_train) or info.get("n_val", 0) < len(ds.y_val):
         ds = ds.subset(n_train=info.get("n_train"), n_val=info.get("n_val"), seed=seed)
-    try:   # public after issue 11 (nasbook.rundir); the fallback goes with that merge
-        from nasbook.rundir import dataset_signature
-    except ImportError:
-        from nasbook.search import _dataset_signature as dataset_signature
+    from nasbook.rundir import dataset_signature
     if dataset_signature(ds)["fingerprint"] == info.get("fingerprint"):
         return ds.x_val, ds.y_val, ds.class_names, "the search's validation split"
     return ds.x_test, ds.y_test, ds.class_names, (
