@@ -82,19 +82,31 @@ def test_reads_as_a_lesson(path):
 
 
 def test_every_notebook_has_a_measured_full_mode_time():
+    """A row per notebook; a notebook not yet measured in full mode says so, and why."""
     rows = _runtimes()
-    missing = [p.name for p in PATHS if p.name not in rows or not rows[p.name]["full_s"]]
-    assert not missing, f"no measured full-mode time in notebooks/runtimes.csv for {missing}"
+    missing = [p.name for p in PATHS if p.name not in rows]
+    assert not missing, f"no row in notebooks/runtimes.csv for {missing}"
+    unexplained = [name for name, row in rows.items()
+                   if not row["full_s"] and not row["note"].startswith("not measured yet")]
+    assert not unexplained, f"no full-mode time and no 'not measured yet: why' note: {unexplained}"
 
 
-def test_readme_states_each_notebooks_full_mode_time():
+def _full_time(row) -> str:
+    if not row["full_s"]:
+        return "not measured yet"
+    seconds = float(row["full_s"])
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def test_readme_learning_path_states_each_notebooks_full_mode_time():
     readme = (ROOT / "README.md").read_text()
+    assert "## Learning path" in readme
+    section = readme.split("## Learning path", 1)[1].split("\n## ", 1)[0]
     for name, row in _runtimes().items():
-        line = next((ln for ln in readme.splitlines() if ln.startswith(f"| `{name[:-6]}`")), None)
-        assert line is not None, f"README's notebook table has no row for {name}"
-        minutes = float(row["full_s"]) / 60
-        shown = f"{minutes:.0f} min" if minutes >= 1.5 else f"{float(row['full_s']):.0f} s"
-        assert shown in line, f"README row for {name} should state its full-mode time ({shown})"
+        line = next((ln for ln in section.splitlines() if ln.startswith(f"| `{name[:-6]}`")), None)
+        assert line is not None, f"the README's learning path has no row for {name}"
+        assert _full_time(row) in line, \
+            f"README row for {name} should state its full-mode time ({_full_time(row)})"
 
 
 def _check(run, limit):
