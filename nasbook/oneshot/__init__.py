@@ -7,4 +7,4 @@ Usage::
     frame = proxies.compute()                       # zero-cost proxies, all 324 architectures
     audit.audit(frame.set_index("arch_id")["naswot"])
 """
-from nasbook.oneshot import audit, cheap, proxies  # noqa: F401
+from nasbook.oneshot import audit, bias, cheap, proxies  # noqa: F401
