@@ -1,0 +1,14 @@
+"""Efficient NAS on the benchmark space: a weight-sharing supernet and three ways to train it
+(single-path uniform sampling, ENAS, first-order DARTS).
+
+Usage::
+
+    from nasbook import oneshot
+    sn = oneshot.Supernet(input_shape=(40, 1), num_classes=10, seed=0)
+    run = oneshot.train_supernet("uniform", nb.load_dataset("mnist1d", seed=0))
+    run.scores            # every architecture's validation accuracy with inherited weights
+"""
+from nasbook.oneshot.supernet import (CODE_SIZE, SEGMENTS, ArchitectureError, Supernet,
+                                      check_arch, encode)
+
+__all__ = ["Supernet", "ArchitectureError", "check_arch", "encode", "SEGMENTS", "CODE_SIZE"]
