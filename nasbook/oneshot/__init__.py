@@ -1,10 +1,18 @@
-"""Efficient NAS on the benchmark: zero-cost proxies, the audit of cheap estimators against
-the table's truth, and searches that use cheap estimates with their cost counted.
+"""Efficient NAS on the benchmark space: a weight-sharing supernet and three ways to train it
+(single-path uniform sampling, ENAS, first-order DARTS); zero-cost proxies; the audit of cheap
+estimators against the table's truth; and searches that use cheap estimates, cost counted.
 
 Usage::
 
-    from nasbook.oneshot import proxies, audit
-    frame = proxies.compute()                       # zero-cost proxies, all 324 architectures
-    audit.audit(frame.set_index("arch_id")["naswot"])
+    from nasbook import oneshot
+    sn = oneshot.Supernet(input_shape=(40, 1), num_classes=10, seed=0)
+    run = oneshot.train_supernet("uniform", nb.load_dataset("mnist1d", seed=0))
+    run.scores            # every architecture's validation accuracy with inherited weights
+    frame = oneshot.proxies.compute()               # zero-cost proxies, all 324 architectures
+    oneshot.audit.audit(frame.set_index("arch_id")["naswot"])
 """
+from nasbook.oneshot.supernet import (CODE_SIZE, SEGMENTS, ArchitectureError, Supernet,
+                                      check_arch, encode)
 from nasbook.oneshot import audit, bias, cheap, proxies  # noqa: F401
+
+__all__ = ["Supernet", "ArchitectureError", "check_arch", "encode", "SEGMENTS", "CODE_SIZE"]
