@@ -93,3 +93,11 @@ def test_bias_of_the_truth_is_the_truth(truth, table):
     # parameter count cannot see activation or pooling: they change no weight count
     assert imp.loc["activation", "params"] < 0.01 and imp.loc["pooling", "params"] < 0.01
     assert imp.loc["activation", "truth (exact)"] > 0.5
+
+
+def test_prescreen_keeps_a_count_and_ranks_unscored_last(truth):
+    scored = truth["test"].iloc[:40]            # only 40 architectures scored
+    run = cheap.prescreen_search(scored, keep=5, truth_frame=truth, budget_s=1e6)
+    assert set(run["arch_id"]) == set(scored.sort_values().index[-5:])
+    with pytest.raises(cheap.CheapSearchError, match="keep"):
+        cheap.prescreen_search(scored, keep=2.5, truth_frame=truth)

@@ -121,7 +121,8 @@ def test_benchmark_models_match_the_table_and_are_reproducible():
     configs = nb.bench.all_configs()
     ids = [0, 161, 323]
     x, y = P.one_batch(size=8)
-    frame = P.compute([configs[i] for i in ids], batch=(x, y), progress=False)
+    frame = P.compute(arch_ids=ids, batch=(x, y), progress=False)
+    assert list(frame["arch_id"]) == ids
     table = nb.bench.load()
     params = table[table.seed == 0].set_index("arch_id").loc[ids, "params"].to_numpy()
     np.testing.assert_array_equal(frame["params"].to_numpy(), params)

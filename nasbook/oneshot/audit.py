@@ -247,15 +247,17 @@ def audit(scores, table=None, *, n_boot=1000, level=0.95, seed=0, top=0.1,
     return pd.Series(out)
 
 
-def audit_table(estimators: dict, table=None, *, wall_time_s=None, **options) -> pd.DataFrame:
+def audit_table(estimators: dict, table=None, *, wall_time_s=None, truth_frame=None,
+                **options) -> pd.DataFrame:
     """:func:`audit` for each ``{name: scores}``; one row per estimator, plus a
-    ``wall_time_s`` column when given (``{name: seconds}``).
+    ``wall_time_s`` column when given (``{name: seconds}``). ``truth_frame``: audit on these
+    architectures only (rows of :func:`truth`), e.g. a random subset.
     Usage: ``audit.audit_table({"naswot": s1, "params": s2}, n_boot=200)``"""
     if table is None:
         from nasbook.bench.table import load
 
         table = load()
-    t = truth(table)
+    t = truth(table) if truth_frame is None else truth_frame
     rows = {name: audit(s, table, truth_frame=t, **options) for name, s in estimators.items()}
     frame = pd.DataFrame(rows).T
     frame.index.name = "estimator"

@@ -46,14 +46,16 @@ def as_trials(scores, truth_frame=None, *, table=None) -> pd.DataFrame:
     return t[NAMES].assign(score=s.rank(pct=True).to_numpy()).reset_index(drop=True)
 
 
-def importance_beside_truth(estimators: dict, table=None, *, method="fanova",
-                            seed=0) -> pd.DataFrame:
+def importance_beside_truth(estimators: dict, table=None, *, method="fanova", seed=0,
+                            truth_frame=None) -> pd.DataFrame:
     """Decision importance of each estimator's ranking beside the truth's.
 
     Columns: ``truth (exact)`` (the functional ANOVA main effects of mean test accuracy,
     :func:`nasbook.explain.main_effects`, renormalised to sum to 1 over the decisions),
     ``truth (<method>)`` (the same estimator run on the truth's ranks: how far the method
     itself is from exact), then one column per estimator. Each column sums to 1.
+    ``truth_frame``: the architectures the estimators scored (default all); the exact
+    column always uses the whole table.
     Usage: ``importance_beside_truth({"naswot": s}, method="fanova")``"""
     from nasbook.explain import main_effects
     from nasbook.explain import search as xs
@@ -62,7 +64,7 @@ def importance_beside_truth(estimators: dict, table=None, *, method="fanova",
         from nasbook.bench.table import load
 
         table = load()
-    t = _truth(table)
+    t = _truth(table) if truth_frame is None else truth_frame
     exact = main_effects(table).reindex(NAMES)
     out = pd.DataFrame({"truth (exact)": exact / exact.sum()})
     runs = {f"truth ({method})": t["test"], **estimators}
@@ -74,12 +76,12 @@ def importance_beside_truth(estimators: dict, table=None, *, method="fanova",
     return out
 
 
-def preferences(estimators: dict, table=None) -> pd.DataFrame:
+def preferences(estimators: dict, table=None, *, truth_frame=None) -> pd.DataFrame:
     """For each decision and value: the mean rank percentile of architectures with that value,
     by the truth (``truth``) and by each estimator (one column each). 0.5 = indifferent;
     a value the estimator rates far above the truth is one it over-values.
     Usage: ``preferences({"synflow": s}).loc["n_blocks"]``"""
-    t = _truth(table)
+    t = _truth(table) if truth_frame is None else truth_frame
     frames = {"truth": as_trials(t["test"], t)}
     frames.update({name: as_trials(s, t) for name, s in estimators.items()})
     cols = {}

@@ -148,16 +148,19 @@ def prescreen_search(scores, *, keep=0.25, strategy="evolution", upfront_s=0.0, 
                      truth_frame=None, seed=0, budget_s=np.inf, label="prescreen",
                      **options) -> pd.DataFrame:
     """Keep the top ``keep`` fraction by ``scores`` (a Series by arch_id; ties at the cut are
-    kept), then ``strategy`` on the survivors; ``upfront_s`` is the cheap estimate's cost.
+    kept; an integer ``keep`` > 1 is a number of architectures; unscored architectures, NaN,
+    rank last), then ``strategy`` on the survivors; ``upfront_s`` is the cheap estimate's cost.
     ``attrs["survivors"]``: the kept arch_ids; ``attrs["best_kept"]``: whether the true best
     survived. Usage: ``prescreen_search(proxy_scores, keep=0.25, upfront_s=40)``"""
     from nasbook.oneshot.audit import as_scores
 
     t = _truth(table) if truth_frame is None else truth_frame
-    if not 0 < keep <= 1:
-        raise CheapSearchError(f"keep is a fraction in (0, 1], got {keep!r}")
-    s = as_scores(scores, t.index)
-    cut = s.sort_values(ascending=False).iloc[max(1, int(round(keep * len(s)))) - 1]
+    if not 0 < keep <= len(t) or (keep > 1 and keep != int(keep)):
+        raise CheapSearchError(f"keep is a fraction in (0, 1] or a number of architectures, "
+                               f"got {keep!r}")
+    s = as_scores(pd.Series(scores, dtype=float).reindex(t.index), t.index)
+    n_keep = int(keep) if keep > 1 else max(1, int(round(keep * len(s))))
+    cut = s.sort_values(ascending=False).iloc[n_keep - 1]
     survivors = set(s.index[s >= cut])
     index = _index(t)
     order, spend = [], _Spend(t, budget_s, upfront_s)

@@ -263,14 +263,16 @@ def score_model(model, x, y, proxies=PROXIES) -> dict:
     return {p: out[p] for p in proxies}
 
 
-def compute(configs=None, *, batch=None, proxies=PROXIES, seed=0, progress=True) -> pd.DataFrame:
-    """Every proxy for every architecture of the benchmark space (or ``configs``), each model
-    built untrained by ``nb.bench.bench_space().build_model`` with initialisation ``seed``.
+def compute(configs=None, *, arch_ids=None, batch=None, proxies=PROXIES, seed=0,
+            progress=True) -> pd.DataFrame:
+    """Every proxy for every architecture of the benchmark space (or ``configs``, or the
+    table's ``arch_ids``), each model built untrained by ``nb.bench.bench_space().build_model``
+    with initialisation ``seed``.
 
     ``batch``: ``(x, y)``; default :func:`one_batch` of the benchmark's training split.
-    Returns one row per architecture: ``arch_id`` (position in ``configs``; the table's id
-    for the default), the decisions, one column per proxy and ``seconds`` (building and
-    scoring that model); ``attrs["wall_time_s"]`` is the total.
+    Returns one row per architecture: ``arch_id`` (the table's id; the position in
+    ``configs`` when those are given), the decisions, one column per proxy and ``seconds``
+    (building and scoring that model); ``attrs["wall_time_s"]`` is the total.
     Usage: ``frame = compute(); frame.attrs["wall_time_s"]``
     """
     import keras
@@ -279,7 +281,15 @@ def compute(configs=None, *, batch=None, proxies=PROXIES, seed=0, progress=True)
     from nasbook.bench.space import RECIPE, all_configs, bench_space
 
     proxies = _check_names(proxies)
-    configs = all_configs() if configs is None else list(configs)
+    if configs is not None and arch_ids is not None:
+        raise ProxyError("pass configs or arch_ids, not both")
+    if arch_ids is not None:
+        every = all_configs()
+        ids = [int(i) for i in arch_ids]
+        configs = [every[i] for i in ids]
+    else:
+        configs = all_configs() if configs is None else list(configs)
+        ids = list(range(len(configs)))
     x, y = one_batch() if batch is None else batch
     space = bench_space()
     fixed = {"dropout": RECIPE["dropout"], "l2": RECIPE["l2"],
@@ -287,8 +297,8 @@ def compute(configs=None, *, batch=None, proxies=PROXIES, seed=0, progress=True)
     rows = []
     start = time.perf_counter()
     keras.utils.clear_session()   # once: clearing per model costs more than scoring it
-    for arch_id, config in enumerate(tqdm(configs, desc="zero-cost proxies",
-                                          disable=not progress, leave=False)):
+    for arch_id, config in zip(ids, tqdm(configs, desc="zero-cost proxies",
+                                         disable=not progress, leave=False)):
         t0 = time.perf_counter()
         keras.utils.set_random_seed(seed)   # the same initialisation stream for every model
         model = space.build_model({**config, **fixed})
