@@ -16,3 +16,7 @@ from nasbook.oneshot.supernet import (CODE_SIZE, SEGMENTS, ArchitectureError, Su
 from nasbook.oneshot import audit, bias, cheap, proxies  # noqa: F401
 
 __all__ = ["Supernet", "ArchitectureError", "check_arch", "encode", "SEGMENTS", "CODE_SIZE"]
+from nasbook.oneshot.scoring import score_supernet
+from nasbook.oneshot.train import METHODS, SupernetRun, default_epochs, train_supernet
+
+__all__ += ["train_supernet", "SupernetRun", "METHODS", "default_epochs", "score_supernet"]

@@ -162,7 +162,6 @@ class Supernet:
         self.weights = [*self.kernels, *self.biases, self.projection_kernel,
                         self.projection_bias, *self.head_kernels, *self.head_biases]
         self._masks()
-        self._compiled = {}
 
     def _masks(self):
         f = np.array([[1.0 if c < v else 0.0 for c in range(MAX_FILTERS)]
@@ -172,12 +171,39 @@ class Supernet:
                      dtype="float32")
         self._filter_masks, self._kernel_masks = f, k
 
+    _STATE = ("kernels", "biases", "bn_mean", "bn_var", "projection_kernel", "projection_bias",
+              "head_kernels", "head_biases")
+
+    def state(self) -> dict:
+        """The current weights and BatchNorm statistics as a dict of (lists of) tensors, which
+        :meth:`call_code` of :meth:`view` accepts; lets one compiled function serve every
+        supernet of the same shape."""
+        import tensorflow as tf
+
+        def t(v):
+            return [tf.convert_to_tensor(u) for u in v] if isinstance(v, list) \
+                else tf.convert_to_tensor(v)
+        return {k: t(getattr(self, k)) for k in self._STATE}
+
+    def view(self, state: dict) -> "Supernet":
+        """A shallow copy of this supernet whose weights are the tensors of ``state``."""
+        other = object.__new__(Supernet)
+        other.__dict__.update(self.__dict__)
+        other.__dict__.update(state)
+        return other
+
     # --- the forward pass (TensorFlow ops; code may be one-hot or softmax weights) ----------
-    def call_code(self, x, code, *, stats="moving", return_moments=False):
+    def call_code(self, x, code, *, stats="moving", return_moments=False, depth=None,
+                  width=None, one_hot=False):
         """Logits for a batch ``x`` and an architecture code (one-hot or relaxed, length
         :data:`CODE_SIZE`). ``stats``: ``"batch"`` (BatchNorm on this batch's statistics, as
         in training), ``"moving"`` (the stored statistics) or a list of ``(mean, var)`` per
-        block. With ``return_moments`` also returns the batch moments of every block."""
+        block. With ``return_moments`` also returns the batch moments of every block.
+
+        ``depth`` and ``width`` (Python ints, optional) skip computation the code does not
+        use: blocks after ``depth`` and channels after ``width`` (both must cover the code's
+        one-hot ``n_blocks`` and ``filters``); the result is the same, only cheaper. So does
+        ``one_hot=True`` for a one-hot code: only the chosen activation and pooling run."""
         import tensorflow as tf
 
         x = tf.convert_to_tensor(x, dtype=tf.float32)
@@ -186,33 +212,50 @@ class Supernet:
         chan = tf.linalg.matvec(self._filter_masks, seg["filters"], transpose_a=True)
         taps = tf.linalg.matvec(self._kernel_masks, seg["kernel"], transpose_a=True)
         wa, wp, wc, wn = seg["activation"], seg["pooling"], seg["connection"], seg["n_blocks"]
+        w = MAX_FILTERS if width is None else int(width)
+        chan = chan[:w]
         h = x
         logits = 0.0
         moments = []
-        for i in range(MAX_BLOCKS):
-            kernel = self.kernels[i] * taps[:, None, None]
-            z = tf.nn.conv1d(h, kernel, stride=1, padding="SAME") + self.biases[i]
+        for i in range(MAX_BLOCKS if depth is None else int(depth)):
+            c_in = self.input_shape[1] if i == 0 else w
+            kernel = self.kernels[i][:, :c_in, :w] * taps[:, None, None]
+            z = tf.nn.conv1d(h, kernel, stride=1, padding="SAME") + self.biases[i][:w]
             if self.batchnorm:
                 if isinstance(stats, str) and stats == "batch":
                     mean, var = tf.nn.moments(z, axes=[0, 1])
                 elif isinstance(stats, str):
-                    mean, var = self.bn_mean[i], self.bn_var[i]
+                    mean, var = self.bn_mean[i][:w], self.bn_var[i][:w]
                 else:
-                    mean, var = stats[i]
+                    mean, var = stats[i][0][:w], stats[i][1][:w]
                 moments.append((mean, var))
                 z = (z - mean) * tf.math.rsqrt(var + BN_EPS)
-            a = (wa[0] * tf.nn.relu(z) + wa[1] * tf.tanh(z) + wa[2] * tf.sigmoid(z)) * chan
+            if one_hot:
+                a = tf.switch_case(tf.argmax(wa, output_type=tf.int32),
+                                   [lambda: tf.nn.relu(z), lambda: tf.tanh(z),
+                                    lambda: tf.sigmoid(z)]) * chan
+            else:
+                a = (wa[0] * tf.nn.relu(z) + wa[1] * tf.tanh(z)
+                     + wa[2] * tf.sigmoid(z)) * chan
             if i == 0:
-                shortcut = (tf.nn.conv1d(h, self.projection_kernel, 1, "SAME")
-                            + self.projection_bias) * chan
+                shortcut = (tf.nn.conv1d(h, self.projection_kernel[:, :, :w], 1, "SAME")
+                            + self.projection_bias[:w]) * chan
             else:
                 shortcut = h
             y = a + wc[1] * shortcut
-            h = (wp[0] * tf.nn.max_pool1d(y, POOL, POOL, "SAME")
-                 + wp[1] * tf.nn.avg_pool1d(y, POOL, POOL, "SAME"))
+            if one_hot:
+                h = tf.switch_case(tf.argmax(wp, output_type=tf.int32),
+                                   [lambda: tf.nn.max_pool1d(y, POOL, POOL, "SAME"),
+                                    lambda: tf.nn.avg_pool1d(y, POOL, POOL, "SAME")])
+            else:
+                h = (wp[0] * tf.nn.max_pool1d(y, POOL, POOL, "SAME")
+                     + wp[1] * tf.nn.avg_pool1d(y, POOL, POOL, "SAME"))
             flat = tf.reshape(h, [tf.shape(h)[0], -1])
-            logits = logits + wn[i] * (tf.matmul(flat, self.head_kernels[i])
-                                       + self.head_biases[i])
+            head = self.head_kernels[i]
+            if w < MAX_FILTERS:
+                head = tf.reshape(tf.reshape(head, [self.lengths[i], MAX_FILTERS, -1])[:, :w],
+                                  [self.lengths[i] * w, -1])
+            logits = logits + wn[i] * (tf.matmul(flat, head) + self.head_biases[i])
         if return_moments:
             return logits, moments
         return logits
@@ -221,7 +264,8 @@ class Supernet:
         """Logits of the sub-network ``arch`` (a dict of the six decisions) on ``x``.
 
         ``training=True`` normalises with the batch's own statistics (BatchNorm only)."""
-        return self.call_code(x, encode(arch), stats="batch" if training else "moving")
+        return self.call_code(x, encode(arch), stats="batch" if training else "moving",
+                              one_hot=True)
 
     def mixed_forward(self, x, weights, training=False):
         """Logits of the continuous relaxation: ``weights`` maps each decision to a vector of
