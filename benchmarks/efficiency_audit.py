@@ -12,7 +12,8 @@ estimates at equal cost in seconds (100 seeds, Student-t 95% intervals); how oft
 space from a small or biased sample removes the true best; and the goals, met or missed.
 
 Usage: .venv/bin/python benchmarks/efficiency_audit.py [--methods uniform enas darts]
-       [--seeds 0 1 2] [--search-seeds 100] [--boot 1000] [--no-supernet] [--quick]
+       [--seeds 0 1 2] [--epochs N] [--search-seeds 100] [--boot 1000] [--no-supernet]
+       [--quick]
 """
 import argparse
 import functools
@@ -40,7 +41,7 @@ def _machine():
             f"{cores} usable cores, load average {load[0]:.1f} at start")
 
 
-def _supernet_scores(methods, seeds, quick):
+def _supernet_scores(methods, seeds, quick, epochs=None):
     """{label: (scores Series, wall seconds)} from nasbook.oneshot.train_supernet, or None."""
     from nasbook import oneshot
 
@@ -50,11 +51,13 @@ def _supernet_scores(methods, seeds, quick):
     out = {}
     for method in methods:
         for seed in seeds:
+            n = 1 if quick else epochs   # None: the method's own full-mode default
             run = oneshot.train_supernet(method, ds, seed=seed, progress=False,
-                                         **({"epochs": 1} if quick else {}))
+                                         **({"epochs": n} if n else {}))
             s = run.scores.set_index("arch_id")["score"]
             out[f"{method} (seed {seed})"] = (s, run.wall_time_s, run)
-            print(f"  trained {method} seed {seed}: {run.wall_time_s:.0f} s", flush=True)
+            print(f"  trained {method} seed {seed}: {run.epochs} epochs, {run.wall_time_s:.0f} s "
+                  f"(training + scoring all 324), derived {run.derived}", flush=True)
     return out
 
 
@@ -69,6 +72,8 @@ def main():
     parser.add_argument("--search-seeds", type=int, default=100)
     parser.add_argument("--boot", type=int, default=1000)
     parser.add_argument("--danger-seeds", type=int, default=50)
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="supernet epochs for every method (default: each method's own)")
     parser.add_argument("--no-supernet", action="store_true", help="proxies only")
     parser.add_argument("--quick", action="store_true", help="tiny budgets, to test the script")
     args = parser.parse_args()
@@ -80,6 +85,7 @@ def main():
     print(f"machine: {_machine()}")
     print(f"ran: methods={args.methods} seeds={args.seeds} search_seeds={args.search_seeds} "
           f"boot={args.boot} danger_seeds={args.danger_seeds} quick={args.quick} "
+          f"supernet_epochs={args.epochs or 'method default'} "
           f"supernet={'off' if args.no_supernet else 'on'}")
     table = nb.bench.load()
     t = audit.truth(table)
@@ -102,7 +108,8 @@ def main():
     if args.no_supernet:
         print("\nsupernet: skipped (--no-supernet)")
     else:
-        runs = _supernet_scores(args.methods, args.seeds, args.quick)
+        print("\nsupernet training (mnist1d train split; scored on validation):", flush=True)
+        runs = _supernet_scores(args.methods, args.seeds, args.quick, args.epochs)
         if runs is None:
             print("\nsupernet: NOT AVAILABLE in this checkout (nasbook.oneshot has no "
                   "train_supernet); weight-sharing rows are missing. FLAG: rerun after the "
