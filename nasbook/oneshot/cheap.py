@@ -18,8 +18,9 @@ All return a history with ``cumulative_seconds`` and ``regret``, so
 ``nb.bench.regret_summary(frame, at=[...], x="cumulative_seconds")`` compares them at equal
 cost with Student-t intervals over seeds. Usage::
 
-    frame = cheap.compare({"random": cheap.baseline("random"),
-                           "prescreen": cheap.prescreen(scores, upfront_s=30)},
+    frame = cheap.compare({"random": functools.partial(cheap.baseline, "random"),
+                           "prescreen": cheap.prescreen(scores, upfront_s=30),
+                           "pruned": cheap.pruned(sample=20, fix=2)},
                           budget_s=1200, seeds=100)
 """
 from __future__ import annotations
@@ -105,13 +106,13 @@ class _Spend:
         return self.spent > self.budget_s
 
 
-def _frame(arch_ids, t, *, upfront_s=0.0, free=(), label="search", seed=0,
+def _frame(arch_ids, t, *, upfront_s=0.0, label="search", seed=0,
            budget_s=np.inf) -> pd.DataFrame:
     """Rows of trained architectures in order, with cost and regret; cut at ``budget_s``."""
     best = t["test"].max()
     rows, best_val, best_test, spent = [], -np.inf, np.nan, float(upfront_s)
     for step, i in enumerate(arch_ids, start=1):
-        cost = 0.0 if i in free else float(t.loc[i, "train_time_s"])
+        cost = float(t.loc[i, "train_time_s"])
         if spent + cost > budget_s:
             break
         spent += cost
