@@ -198,3 +198,40 @@ def test_gpu_days_right_and_typical_slips():
     assert not times and "Divide" in times.message
     assert "not a" not in ex.check_gpu_days(lambda g, h: "x", quiet=True).message
     assert "return one number" in ex.check_gpu_days(lambda g, h: "x", quiet=True).message
+
+
+
+def test_naswot_check_agrees_with_the_proxy_and_catches_mistakes():
+    keras = pytest.importorskip("keras")
+    from nasbook.oneshot import proxies
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((20,))
+    model = keras.Model(inp, keras.layers.Dense(3)(keras.layers.Dense(32, activation="relu")(inp)))
+    x = np.random.default_rng(0).normal(size=(10, 20)).astype("float32")
+    codes = proxies.activation_codes(model, x)
+    assert ex.naswot_from_codes(codes) == pytest.approx(proxies.naswot(model, x), rel=1e-9)
+
+    def right(codes):
+        c = codes.astype(float)
+        return np.linalg.slogdet(c @ c.T + (1 - c) @ (1 - c).T)[1]
+
+    assert ex.check_naswot(right, quiet=True)
+    no_log = ex.check_naswot(lambda c: np.exp(right(c)), quiet=True)
+    assert not no_log and "logarithm" in no_log.message
+    one_sided = ex.check_naswot(lambda c: np.linalg.slogdet(c @ c.T.astype(float))[1],
+                                quiet=True)
+    assert not one_sided and "both directions" in one_sided.message
+
+
+def test_kendall_tau_check():
+    def tau(a, b):
+        n = len(a)
+        s = sum(np.sign(a[i] - a[j]) * np.sign(b[i] - b[j])
+                for i in range(n) for j in range(i + 1, n))
+        return s / (n * (n - 1) / 2)
+
+    assert ex.check_kendall_tau(tau, quiet=True)
+    wrong = ex.check_kendall_tau(lambda a, b: tau(a, b) * (len(a) - 1) / (2 * len(a)), quiet=True)
+    assert not wrong and "pairs" in wrong.message
+    assert not ex.check_kendall_tau(lambda a, b: 1 / 0, quiet=True)

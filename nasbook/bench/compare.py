@@ -98,18 +98,23 @@ def _runs(frame):
 
 
 def regret_on_grid(frame, x="evaluation", grid=None) -> pd.DataFrame:
-    """Each run's regret as a step function of ``x`` (``"evaluation"`` or
-    ``"cumulative_epochs"``), read at common ``grid`` points: the regret after the last
-    evaluation at or before each point. Before a run's first evaluation it is NaN; after its
+    """Each run's regret as a step function of ``x`` (``"evaluation"``,
+    ``"cumulative_epochs"``, or another non-decreasing cost column such as
+    ``"cumulative_seconds"``, which needs an explicit ``grid``), read at common ``grid``
+    points: the regret after the last evaluation at or before each point. Before a run's first evaluation it is NaN; after its
     last, it is carried forward if the run stopped on its own (it would spend no more) and NaN
     if the budget cut it off. Default grid: every evaluation, or every multiple of the full
     training length (the largest ``epochs``) in epochs.
 
     Returns a long DataFrame: strategy, seed, ``x``, regret.
     """
-    if x not in AXES:
-        raise ValueError(f"x must be one of {AXES}, got {x!r}")
+    if x not in AXES and x not in frame.columns:
+        raise ValueError(f"x must be one of {AXES} or another cumulative cost column of the "
+                         f"frame (e.g. cumulative_seconds), got {x!r}")
     if grid is None:
+        if x not in AXES:
+            raise ValueError(f"pass grid=[...] for x={x!r}: the default grid exists only for "
+                             f"{AXES}")
         top = frame[x].max()
         step = 1 if x == "evaluation" else int(frame["epochs"].max())
         grid = np.arange(step, top + step, step)

@@ -15,7 +15,8 @@ from nasbook.plot.style import PALETTE, subplots
 __all__ = ["regret_curves", "evaluations_to_top_plot"]
 
 _XLABEL = {"evaluation": "evaluations (architectures trained or resumed)",
-           "cumulative_epochs": "cost (training epochs, summed)"}
+           "cumulative_epochs": "cost (training epochs, summed)",
+           "cumulative_seconds": "cost (seconds: training, plus any cheap estimate up front)"}
 
 
 def regret_curves(frame, *, x="evaluation", log=True, level=0.95, grid=None, ax=None,
@@ -50,7 +51,7 @@ def regret_curves(frame, *, x="evaluation", log=True, level=0.95, grid=None, ax=
         ax.fill_between(xs, low, high, color=colour, alpha=0.2, lw=0)
     if log:
         ax.set_yscale("log")
-    ax.set_xlabel(_XLABEL[x])
+    ax.set_xlabel(_XLABEL.get(x, x))
     ax.set_ylabel("regret (test accuracy, fraction)")
     ax.set_title(title or f"Mean regret with {level:.0%} confidence band")
     ax.legend(fontsize=8)
@@ -98,7 +99,7 @@ def evaluations_to_top_plot(frame, top=0.01, *, x="evaluation", table=None, by="
         ax.plot(n, top_hit_probability(n_total, k, n), "--", color="grey", lw=1,
                 label="uniform without replacement (exact)")
     ax.axhline(0.5, color="grey", lw=0.5)
-    ax.set_xlabel(_XLABEL[x])
+    ax.set_xlabel(_XLABEL.get(x, x))
     ax.set_ylabel("fraction of runs")
     what = "evaluated" if by == "evaluated" else "picked"
     ax.set_title(title or f"Runs that have {what} a top-{top:.0%} architecture (best {k})")
