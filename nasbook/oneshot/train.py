@@ -68,9 +68,14 @@ class SupernetRun:
     """The result of :func:`train_supernet`.
 
     ``scores``: DataFrame ``arch_id``, the six decisions, ``score`` (validation accuracy of
-    each sub-network with inherited weights); ``history``: one row per epoch; ``derived``: the
-    architecture the method itself picks; ``policy``: ENAS' or DARTS' final probabilities
-    ``{decision: {value: p}}`` (None for uniform); ``wall_time_s`` = training + scoring.
+    each sub-network with inherited weights); ``history``: one row per epoch (``train_loss``
+    and ``train_accuracy`` of the paths trained that epoch, ``time_s`` since the start; ENAS
+    adds the mean controller ``reward`` and the policy's ``entropy`` in nats, DARTS the
+    ``alpha_loss`` on validation and each value's probability ``p_<decision>=<value>``);
+    ``derived``: the architecture the method itself picks; ``policy``: ENAS' or DARTS' final
+    probabilities ``{decision: {value: p}}`` (None for uniform); ``wall_time_s`` = training +
+    scoring; ``supernet``: the trained :class:`Supernet` (extract any sub-network from it);
+    ``settings``: the hyperparameters used.
     """
     method: str
     seed: int
