@@ -10,9 +10,10 @@ Usage::
 """
 from nasbook.oneshot.supernet import (CODE_SIZE, SEGMENTS, ArchitectureError, Supernet,
                                       check_arch, encode)
-
-__all__ = ["Supernet", "ArchitectureError", "check_arch", "encode", "SEGMENTS", "CODE_SIZE"]
 from nasbook.oneshot.scoring import score_supernet
-from nasbook.oneshot.train import METHODS, SupernetRun, default_epochs, train_supernet
+from nasbook.oneshot.train import (LEARNING_RATES, METHODS, SupernetRun, default_epochs,
+                                   train_supernet)
 
-__all__ += ["train_supernet", "SupernetRun", "METHODS", "default_epochs", "score_supernet"]
+__all__ = ["Supernet", "ArchitectureError", "check_arch", "encode", "SEGMENTS", "CODE_SIZE",
+           "score_supernet", "train_supernet", "SupernetRun", "METHODS", "LEARNING_RATES",
+           "default_epochs"]
