@@ -25,7 +25,7 @@ from nasbook import metrics, optim
 
 __all__ = ["Verdict", "check_adam_step", "check_sgd_momentum_step", "check_f1",
            "check_confusion_matrix", "check_dense_forward", "CLAIM_VERDICTS", "claims_quiz",
-           "check_claim_verdicts", "check_gpu_days", "naswot_from_codes", "check_naswot",
+           "check_claim_verdicts", "check_gpu_days", "check_naswot",
            "check_kendall_tau"]
 
 
@@ -925,7 +925,7 @@ def check_interaction_share(fn, quiet=False) -> Verdict:
 
 # --- zero-cost proxies and rank correlation (notebook 11) ----------------------------------------
 
-def naswot_from_codes(codes):
+def _naswot_from_codes(codes):
     """Reference NASWOT score from binary activation codes (batch, units): log|det K| with
     K[i, j] = units - Hamming(codes[i], codes[j]) (Mellor et al. 2021, arXiv 2006.04647)."""
     c = np.asarray(codes).astype(bool)
@@ -946,7 +946,7 @@ def check_naswot(fn, quiet=False) -> Verdict:
     """Check ``fn(codes) -> float``: the NASWOT score log|det K_H| of a (batch, units) array
     of 0/1 activation codes, K_H[i, j] = units - Hamming distance of examples i and j."""
     for case, codes in _code_cases().items():
-        ref = naswot_from_codes(codes)
+        ref = _naswot_from_codes(codes)
         got, err = _call(fn, codes.astype(int).copy())
         if err:
             return _verdict(False, f"case '{case}': {err}", quiet, case=case)
