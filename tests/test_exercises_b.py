@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from nasbook import exercises as ex
+from nasbook.exercises import anova as explain_checks
 
 
 def todo(*args, **kwargs):
@@ -232,7 +233,7 @@ def test_main_effect_share():
 
 
 def test_main_effect_share_sees_the_planted_effects():
-    table = ex._factorial_table(0)
+    table = explain_checks._factorial_table(0)
     shares = {d: main_share(table, d) for d in ("blocks", "filters", "kernel")}
     rest = 1 - sum(shares.values())
     assert all(0 < s < 1 for s in shares.values()) and rest > 0    # interaction + noise remain

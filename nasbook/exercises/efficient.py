@@ -1,0 +1,93 @@
+"""Checks for notebook 11: the NASWOT score and Kendall's tau."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nasbook.exercises._base import (Verdict, _as_array, _call, _fmt, _fmt_arr, _gradients,
+                                     _verdict)
+
+__all__ = ["check_naswot", "check_kendall_tau"]
+
+
+# --- zero-cost proxies and rank correlation (notebook 11) ----------------------------------------
+
+def _naswot_from_codes(codes):
+    """Reference NASWOT score from binary activation codes (batch, units): log|det K| with
+    K[i, j] = units - Hamming(codes[i], codes[j]) (Mellor et al. 2021, arXiv 2006.04647)."""
+    c = np.asarray(codes).astype(bool)
+    hamming = (c[:, None, :] != c[None, :, :]).sum(axis=-1)
+    return float(np.linalg.slogdet((c.shape[1] - hamming).astype(float))[1])
+
+
+def _code_cases():
+    rng = np.random.default_rng(11)
+    base = rng.random((6, 40)) < 0.5
+    return {"6 examples, 40 units": base,
+            "sparse codes (few units on)": rng.random((8, 60)) < 0.15,
+            "one example": rng.random((1, 12)) < 0.5,
+            "16 examples, 200 units": rng.random((16, 200)) < 0.5}
+
+
+def check_naswot(fn, quiet=False) -> Verdict:
+    """Check ``fn(codes) -> float``: the NASWOT score log|det K_H| of a (batch, units) array
+    of 0/1 activation codes, K_H[i, j] = units - Hamming distance of examples i and j."""
+    for case, codes in _code_cases().items():
+        ref = _naswot_from_codes(codes)
+        got, err = _call(fn, codes.astype(int).copy())
+        if err:
+            return _verdict(False, f"case '{case}': {err}", quiet, case=case)
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            return _verdict(False, f"case '{case}': return one number, got "
+                            f"{type(got).__name__}", quiet, case=case)
+        diff = abs(got - ref) if np.isfinite(got) else float("inf")
+        if not diff <= 1e-6 * max(1.0, abs(ref)):
+            c = codes.astype(float)
+            hint = ""
+            k = c @ c.T + (1 - c) @ (1 - c).T
+            if np.isclose(got, np.linalg.det(k)):
+                hint = " That is det K itself: NASWOT is its logarithm (use slogdet)."
+            elif np.isclose(got, np.linalg.slogdet(c @ c.T + 1e-300 * np.eye(len(c)))[1]):
+                hint = (" K counts agreements in both directions: units on in both examples "
+                        "AND units off in both (c c^T + (1-c)(1-c)^T).")
+            return _verdict(False, f"case '{case}': your score is {got:.6g}, the reference "
+                            f"{ref:.6g} (off by {diff:.3g}).{hint}", quiet, case=case,
+                            difference=diff)
+    return _verdict(True, f"your NASWOT score matches on all {len(_code_cases())} cases.",
+                    quiet, difference=0.0)
+
+
+def check_kendall_tau(fn, quiet=False) -> Verdict:
+    """Check ``fn(a, b) -> float``: Kendall's τ of two score arrays without ties,
+    (concordant pairs - discordant pairs) / (n (n - 1) / 2), against SciPy."""
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    x = rng.permutation(30).astype(float)
+    cases = {"same order": (x, 2 * x + 1), "reversed": (x, -x),
+             "random": (x, rng.permutation(30).astype(float)),
+             "noisy copy": (x, x + rng.normal(0, 8, 30)),
+             "three items": (np.array([1.0, 2, 3]), np.array([1.0, 3, 2]))}
+    for case, (a, b) in cases.items():
+        ref = float(stats.kendalltau(a, b).statistic)
+        got, err = _call(fn, a.copy(), b.copy())
+        if err:
+            return _verdict(False, f"case '{case}': {err}", quiet, case=case)
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            return _verdict(False, f"case '{case}': return one number, got "
+                            f"{type(got).__name__}", quiet, case=case)
+        diff = abs(got - ref) if np.isfinite(got) else float("inf")
+        if not diff <= 1e-9:
+            n = len(a)
+            hint = (" Divide by the number of pairs, n (n - 1) / 2, not n^2."
+                    if np.isclose(got * n * n, ref * n * (n - 1) / 2) else "")
+            return _verdict(False, f"case '{case}': your τ is {got:.6g}, SciPy's {ref:.6g} "
+                            f"(off by {diff:.3g}).{hint}", quiet, case=case, difference=diff)
+    return _verdict(True, f"your Kendall τ matches SciPy on all {len(cases)} cases.", quiet,
+                    difference=0.0)
+
+
