@@ -28,7 +28,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 $(ROOT_FLAG)
 
 test: $(STAMP)
-	NASBOOK_QUICK=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	NASBOOK_QUICK=1 $(BIN)/python -m pytest --durations=30 $(PYTEST_ARGS)
 
 # Full mode, as readers run it, for every notebook measured at <= 5 minutes (notebooks/runtimes.csv);
 # the output checks are the same as in quick mode. CI runs it after `make test`.
