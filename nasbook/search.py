@@ -40,8 +40,8 @@ and trains it the same way, so it is not retrained: it is recorded as ``duplicat
 that trial's score (the strategy still sees a score for what it proposed; it costs no training
 and has no model file of its own).
 
-keras-tuner pitfalls handled here: trials run with our own ``run_trial`` (no TensorBoard import,
-so no dependency on tensorboard), keras-tuner stays silent (its display clears notebook cells;
+keras-tuner pitfalls handled here: trials run with our own ``run_trial`` (TensorBoard logs are
+our own: nasbook/tensorboard.py), keras-tuner stays silent (its display clears notebook cells;
 the progress bar is ours), per-epoch history is recorded by a callback (keras-tuner keeps only
 the best epoch), models are saved as ``.keras`` and loaded in safe mode (no
 ``get_best_models()``), trials are identified by the decisions actually built, time/target stops
@@ -403,7 +403,8 @@ class _Runner:
     """Trains one trial: the keras-tuner Tuner subclass delegates ``run_trial`` here."""
 
     def __init__(self, view, ds, objective, epochs, patience, batch_size, seed, run_dir,
-                 progress):
+                 progress, tensorboard=False):
+        self.tensorboard = tensorboard  # [scale15 hook T1] write TensorBoard logs per trial
         self.view = view
         self.ds = ds
         self.num_classes = _num_classes(ds)
@@ -489,10 +490,14 @@ class _Runner:
         stopper = keras.callbacks.EarlyStopping(
             monitor=self.objective.name, mode=self.objective.direction,
             patience=self.patience if self.patience else epochs, restore_best_weights=True)
+        extra = []  # [scale15 hook T2] per-epoch TensorBoard scalars (nasbook/tensorboard.py)
+        if self.tensorboard:
+            from nasbook import tensorboard as tb
+            extra = [tb.epoch_callback(self.run_dir, trial)]
         t0 = time.perf_counter()
         model.fit(self.ds.x_train, self.ds.y_train, validation_data=(self.ds.x_val,
                   self.ds.y_val), epochs=epochs, initial_epoch=initial_epoch,
-                  batch_size=self.batch_size, verbose=0, callbacks=[monitor, stopper])
+                  batch_size=self.batch_size, verbose=0, callbacks=[monitor, stopper, *extra])
         record["train_time_s"] = time.perf_counter() - t0
         record["history"] = monitor.history
         if monitor.nan_reason:
@@ -540,6 +545,9 @@ class _Runner:
         record["ended_at"] = time.time()
         record["duration_s"] = record["ended_at"] - record["started_at"]
         write_json(path, record)
+        if self.tensorboard:  # [scale15 hook T3] the trial's HParams record
+            from nasbook import tensorboard as tb
+            tb.write_trial(self.run_dir, record)
 
     def _metrics_for_oracle(self, record) -> dict:
         metrics = {k: float(v) for k, v in (record.get("metrics") or {}).items()
@@ -679,7 +687,8 @@ def _best(records: dict, objective):
 def search(dataset, space, strategy="random", objective="val_accuracy", *, max_trials=10,
            time_budget=None, target=None, epochs=10, early_stopping_patience=3,
            batch_size=64, run_dir="runs/search", overwrite=False, seed=0,
-           max_consecutive_failures=3, progress=True, **strategy_options):
+           max_consecutive_failures=3, progress=True, workers=1, listen=None,
+           tensorboard=True, **strategy_options):
     """Search ``space`` on ``dataset`` with a strategy; return a SearchResult read from run_dir.
 
     Args:
@@ -697,6 +706,13 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
         seed: the same seed gives the same sequence of configurations (and initial weights).
         max_consecutive_failures: failed trials in a row before the search stops.
         progress: show a progress bar (trials done, best so far, time left).
+        workers: worker processes that train trials in parallel (1 = in this process). With
+            more, this process serves the strategy's Oracle with keras-tuner's gRPC chief on
+            127.0.0.1 (see nasbook.distributed); the run directory is the same.
+        listen: "host:port" for the chief to also serve workers started elsewhere with
+            ``nasbook worker`` (workers=0: only those). No authentication: keep it private.
+        tensorboard: write per-epoch scalars and an HParams record per trial under
+            ``run_dir/tensorboard`` (``nasbook tensorboard RUN_DIR`` shows them).
         **strategy_options: passed to the strategy, e.g. ``num_initial_points=4``.
 
     Usage: ``result = nb.search(ds, space, "random", max_trials=10, run_dir="runs/a")``
@@ -709,6 +725,8 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
     _check_args(max_trials, time_budget, target, epochs, early_stopping_patience, batch_size,
                 seed, max_consecutive_failures)
     _check_dataset(dataset)
+    from nasbook import distributed  # [scale15 hook D1] workers / listen checked up front
+    distributed.check_args(workers, listen)
     try:
         objective_obj = strategies.make_objective(objective)
     except strategies.StrategyError as exc:
@@ -765,7 +783,7 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
 
     bar = _Progress(progress, max_trials, time_budget, objective_obj)
     runner = _Runner(view, dataset, objective_obj, epochs, early_stopping_patience, batch_size,
-                     int(seed), run_dir, bar.epoch)
+                     int(seed), run_dir, bar.epoch, tensorboard=tensorboard)  # [scale15 T1]
     start = time.perf_counter()
     reason = "running"
     failures_in_a_row = []
@@ -789,7 +807,15 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
         start = time.perf_counter()  # the budget counts time spent searching, not setting up
         try:
             tuner.on_search_begin()
-            while True:
+            if workers != 1 or listen is not None:  # [scale15 hook D2] trials run in workers
+                reason, failures_in_a_row = distributed.serve(
+                    tuner, run_dir=run_dir, dataset=dataset, space=view.space,
+                    objective=objective_obj, epochs=epochs, patience=early_stopping_patience,
+                    batch_size=batch_size, seed=seed, tensorboard=tensorboard,
+                    max_trials=max_trials, time_budget=time_budget, target=target,
+                    max_consecutive_failures=max_consecutive_failures, workers=workers,
+                    listen=listen, session=session, manifest=manifest, bar=bar)
+            while workers == 1 and listen is None:  # [scale15 hook D2] was: while True
                 _Interrupt.check()
                 elapsed = time.perf_counter() - start
                 n_started = len(oracle.trials)
