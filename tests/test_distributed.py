@@ -281,9 +281,10 @@ def test_a_killed_chief_stops_its_workers_and_search_resumes(ds, space, tmp_path
 
 
 def test_the_failure_limit_stops_every_process(ds, tmp_path):
-    # SGD at a learning rate of 1e6 diverges: every trial fails with a NaN loss
+    # an L2 penalty of 1e38 makes the loss overflow float32 at the first batch: every trial
+    # fails ("training loss became inf")
     diverging = nb.space.preset("mlp", ds.input_shape, ds.num_classes, n_dense=[1, 2],
-                                units=[16, 32], optimizer=["sgd"], learning_rate=[1e6])
+                                units=[16, 32], l2=[1e38])
     run_dir = tmp_path / "failing"
     t0 = time.time()
     with pytest.raises(SearchError, match="trials in a row failed"):
@@ -292,6 +293,7 @@ def test_the_failure_limit_stops_every_process(ds, tmp_path):
     assert time.time() - t0 < 240
     recs = _records(run_dir)
     assert 2 <= len(recs) < 8 and {r["status"] for r in recs.values()} == {"failed"}
+    assert all("became inf" in r["failure_reason"] for r in recs.values())
     info = json.loads((run_dir / distributed.CHIEF_FILE).read_text())
     assert info["state"] == "ended" and info["workers"] == {}
     manifest = json.loads((run_dir / "manifest.json").read_text())
