@@ -38,6 +38,7 @@ machines use a private network or an SSH tunnel.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -98,6 +99,22 @@ def check_args(workers, listen) -> None:
                      f"only for a chief that serves workers started elsewhere (listen=...)")
     if listen is not None:
         parse_address(listen)
+
+
+@contextlib.contextmanager
+def _silent_protos():
+    """keras-tuner 1.4.8's ``Parent.to_proto`` prints the first value of every conditional
+    decision each time a trial crosses the wire (lines of "2", "3" in a notebook cell); give
+    that one module a ``print`` that prints nothing while we serve or work."""
+    from keras_tuner.src.engine import conditions
+
+    had = "print" in vars(conditions)
+    conditions.print = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        if not had:
+            del conditions.print
 
 
 def _search_id(manifest) -> str:
@@ -215,12 +232,13 @@ class _Chief:
                 self.hard_reason = f"{len(self.failures)} failed trials in a row"
 
     def heartbeat(self, tuner_id):
+        import keras_tuner
         from keras_tuner.src.engine import trial as trial_module
 
         with self.lock:
             self.last_seen[tuner_id] = time.monotonic()
             status = REAPED if tuner_id in self.reaped else "RUNNING"
-        return trial_module.Trial(self.oracle.get_space(), trial_id=self.search_id,
+        return trial_module.Trial(keras_tuner.HyperParameters(), trial_id=self.search_id,
                                   status=status)
 
     # -- dead workers --
@@ -416,7 +434,13 @@ def serve(tuner, *, run_dir, dataset, space, objective, epochs, patience, batch_
     oracle = tuner.oracle
     chief = _Chief(oracle, run_dir, search_id, objective, max_trials, time_budget, target,
                    max_consecutive_failures)
-    server, port = _start_server(chief, host, port)
+    quiet = contextlib.ExitStack()
+    quiet.enter_context(_silent_protos())
+    try:
+        server, port = _start_server(chief, host, port)
+    except BaseException:
+        quiet.close()
+        raise
     procs = {}
     info = {"host": host, "port": port, "pid": os.getpid(), "hostname": socket.gethostname(),
             "search_id": search_id, "state": "serving", "workers": {}}
@@ -505,6 +529,7 @@ def serve(tuner, *, run_dir, dataset, space, objective, epochs, patience, batch_
         if alive:
             _stop_processes(alive, 0)
         server.stop(None)
+        quiet.close()
         info["state"] = "ended"
         info["ended_at"] = time.time()
         write_info()
@@ -641,12 +666,11 @@ def run_worker(chief, run_dir, tuner_id=None, connect_timeout=30.0) -> int:
         return s._Runner(view, ds, objective, job["epochs"], job["patience"], job["batch_size"],
                          job["seed"], run_dir, None, tensorboard=job["tensorboard"])
 
-    import contextlib
     import io
 
     print(f"nasbook worker {tuner_id}: serving the chief at {address} (pid {os.getpid()})",
           file=sys.stderr, flush=True)
-    with s._keras_tuner_patched():
+    with s._keras_tuner_patched(), _silent_protos():
         local = keras_tuner.Oracle(objective=objective, max_trials=job["max_trials"])
         with contextlib.redirect_stdout(io.StringIO()):
             tuner = s._make_tuner_class()(runner(), oracle=local, hypermodel=view.hypermodel,
