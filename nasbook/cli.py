@@ -237,10 +237,11 @@ def _cmd_explain(args) -> int:
 
 
 def _cmd_worker(args) -> int:
-    from nasbook.distributed import run_worker
-
     import os
 
+    from nasbook.distributed import die_with_chief, run_worker
+
+    die_with_chief()  # before TensorFlow loads: a killed local chief takes its workers along
     code = run_worker(args.chief, args.run_dir, tuner_id=args.tuner_id,
                       connect_timeout=args.connect_timeout)
     # every file is written (atomically); skip TensorFlow's and gRPC's slow teardown so the

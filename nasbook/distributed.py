@@ -57,7 +57,7 @@ CHIEF_FILE = "nasbook_chief.json"
 WORKERS_DIR = "workers"
 HEARTBEAT = "nasbook-heartbeat:"  # a GetTrial request with this prefix is a worker's heartbeat
 HEARTBEAT_EVERY = 1.0              # seconds between a worker's heartbeats
-CHIEF_SILENCE = 4.0                # a worker gives up after this long without an answer
+CHIEF_SILENCE = 2.5                # a worker gives up after this long without an answer
 REMOTE_SILENCE = 60.0              # the chief gives a remote worker's trial away after this
 GRACE = 2.0                        # seconds a finished worker gets to exit before SIGTERM
 REAPED = "INVALID"                 # heartbeat answer: your trial went to another worker
@@ -373,7 +373,7 @@ def _spawn_worker(run_dir, port, tuner_id):
     log = open(log_dir / f"{tuner_id}.log", "ab")
     cmd = [sys.executable, "-m", "nasbook.cli", "worker", "--chief", f"127.0.0.1:{port}",
            "--run-dir", str(run_dir), "--tuner-id", tuner_id]
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", NASBOOK_CHIEF_PID=str(os.getpid()))
     # its own session: a Ctrl-C in the terminal reaches the chief, which stops the workers
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             env=env, start_new_session=True)
@@ -539,6 +539,43 @@ def serve(tuner, *, run_dir, dataset, space, objective, epochs, patience, batch_
 
 # --- the worker ---------------------------------------------------------------------------------
 
+_STATE = {"trial": None}  # the trial this worker process is running, for its last words
+
+
+def _trial_note():
+    trial = _STATE.get("trial")
+    return (f" Trial {trial} was not finished; it runs again when the search resumes."
+            if trial else "")
+
+
+def die_with_chief() -> None:
+    """In a worker that a local chief started (``NASBOOK_CHIEF_PID``), on Linux: ask the kernel
+    for SIGTERM when the chief dies, whatever this process is doing (importing TensorFlow,
+    training), and exit at once saying why. Call it first thing."""
+    expected = os.environ.get("NASBOOK_CHIEF_PID", "")
+    if not expected.isdigit() or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    def on_term(signum, frame):
+        if os.getppid() == int(expected):  # the chief itself stops its workers
+            print("nasbook worker: stopped by the chief", file=sys.stderr, flush=True)
+            os._exit(0)
+        print(f"nasbook worker: the chief (pid {expected}) was killed or crashed, so this "
+              f"worker stops.{_trial_note()} Start the search again (the same nb.search / "
+              f"nasbook search command) to resume.", file=sys.stderr, flush=True)
+        os._exit(3)
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != int(expected):  # the chief died before we asked
+        on_term(None, None)
+
+
 def _default_tuner_id():
     host = socket.gethostname().split(".")[0].replace("chief", "chf") or "host"
     return f"tuner-{host}-{os.getpid()}"
@@ -601,13 +638,59 @@ def _watchdog(stub, tuner_id, address, run_dir, state):
                 print(f"nasbook worker {tuner_id}: the search has ended; stopping",
                       file=sys.stderr, flush=True)
                 os._exit(0)
-            running = f" Trial {state['trial']} was not finished; it runs again when the " \
-                      f"search resumes." if state.get("trial") else ""
             print(f"nasbook worker {tuner_id}: the chief at {address} stopped answering "
-                  f"(killed or crashed?), so this worker stops.{running} Start the chief again "
+                  f"(killed or crashed?), so this worker stops.{_trial_note()} Start the "
+                  f"chief again "
                   f"(the same nb.search / nasbook search --chief command) to resume.",
                   file=sys.stderr, flush=True)
             os._exit(3)
+
+
+def _pid_alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, ValueError, TypeError):
+        return False
+    try:  # a zombie is dead for our purpose
+        return "\nState:\tZ" not in Path(f"/proc/{int(pid)}/status").read_text()
+    except OSError:
+        return True
+
+
+def _connect(address, run_dir, tuner_id, timeout):
+    """The chief's first heartbeat answer; None if the search has ended. Waits up to
+    ``timeout`` seconds for a chief that is not up yet, but gives up at once on a chief on this
+    machine whose process is gone."""
+    import grpc
+
+    from keras_tuner.src import protos
+
+    s = _search_module()
+    port = int(address.rsplit(":", 1)[1])
+    deadline = time.monotonic() + timeout
+    request = protos.get_service().GetTrialRequest(trial_id=HEARTBEAT + tuner_id)
+    while True:
+        # a fresh channel each try: gRPC's reconnect back-off would otherwise stretch the wait
+        with grpc.insecure_channel(address) as channel:
+            try:
+                return protos.get_service_grpc().OracleStub(channel).GetTrial(
+                    request, wait_for_ready=True, timeout=min(2.0, max(0.1, timeout)))
+            except grpc.RpcError as exc:
+                code = exc.code().name
+        info = s.read_json(Path(run_dir) / CHIEF_FILE) or {}
+        if info.get("port") == port and info.get("hostname") == socket.gethostname():
+            if info.get("state") == "ended":
+                return None
+            if not _pid_alive(info.get("pid")):
+                raise _error(f"the chief of {run_dir} (pid {info.get('pid')} on this machine) "
+                             f"is gone; start the search again (the same nb.search or nasbook "
+                             f"search --chief command) to resume")
+        if time.monotonic() >= deadline:
+            raise _error(f"no nasbook chief answers at {address} after {timeout:.0f} s "
+                         f"({code}); start it first (nasbook search --chief --port {port} "
+                         f"...), check the host and port, and across machines the network or "
+                         f"SSH tunnel")
+        time.sleep(0.5)
 
 
 def run_worker(chief, run_dir, tuner_id=None, connect_timeout=30.0) -> int:
@@ -635,16 +718,13 @@ def run_worker(chief, run_dir, tuner_id=None, connect_timeout=30.0) -> int:
     manifest, job = _load_job(run_dir, wait=connect_timeout)
     connect_timeout = max(1.0, connect_timeout - (time.monotonic() - started))
 
+    resp = _connect(address, run_dir, tuner_id, connect_timeout)
+    if resp is None:
+        print(f"nasbook worker {tuner_id}: the search in {run_dir} has ended; nothing to do",
+              file=sys.stderr, flush=True)
+        return 0
     channel = grpc.insecure_channel(address)
     stub = protos.get_service_grpc().OracleStub(channel)
-    try:
-        resp = stub.GetTrial(protos.get_service().GetTrialRequest(
-            trial_id=HEARTBEAT + tuner_id), wait_for_ready=True, timeout=connect_timeout)
-    except grpc.RpcError as exc:
-        raise _error(f"no nasbook chief answers at {address} after {connect_timeout:.0f} s "
-                     f"({exc.code().name}); start it first (nasbook search --chief --port "
-                     f"{port} ...), check the host and port, and across machines the network "
-                     f"or SSH tunnel") from None
     if resp.trial.trial_id != job["search_id"]:
         raise _error(f"the chief at {address} serves another search than the one in {run_dir} "
                      f"(search id {resp.trial.trial_id} vs {job['search_id']}); give the "
@@ -658,7 +738,7 @@ def run_worker(chief, run_dir, tuner_id=None, connect_timeout=30.0) -> int:
                       KERASTUNER_ORACLE_PORT=str(port))
     objective = strategies.make_objective(job["objective"])
     view = s._SpaceView(space)
-    state = {"trial": None}
+    state = _STATE
     threading.Thread(target=_watchdog, args=(stub, tuner_id, address, run_dir, state),
                      daemon=True, name="nasbook-heartbeat").start()
 
