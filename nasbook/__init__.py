@@ -27,6 +27,7 @@ _SUBMODULES = {
     "config", "data", "plot", "optim", "metrics", "exercises", "explain", "attention",
     "widgets", "space", "search", "results", "strategies", "bench", "cli", "models",
     "oneshot",
+    "distributed", "tensorboard",
 }
 
 __all__ = [

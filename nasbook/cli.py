@@ -10,6 +10,10 @@ Usage::
     nasbook bench build                 # (re)build the tabular benchmark, resumable
     nasbook report runs/demo -o report.html   # one self-contained HTML page of the search
     nasbook grade build/student/*.ipynb --json grades.json   # grade students' notebooks
+    nasbook search ... --workers 2      # two local worker processes train trials in parallel
+    nasbook search ... --chief --port 8000   # serve the strategy to workers started elsewhere
+    nasbook worker --chief HOST:8000 --run-dir runs/demo
+    nasbook tensorboard runs/demo       # TensorBoard (scalars, HParams) on 127.0.0.1
 
 Running ``nasbook search`` again with the same ``--out`` resumes the search (``--overwrite``
 starts afresh). ``--space`` takes a preset name (``mlp``, ``cnn``, ``residual_cnn``, or ``bench``
@@ -74,6 +78,35 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--overwrite", action="store_true",
                    help="delete the run directory first and start afresh")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    s.add_argument("--no-tensorboard", action="store_true",
+                   help="write no TensorBoard logs (run_dir/tensorboard)")
+    s.add_argument("--workers", type=int, default=None,
+                   help="local worker processes training trials in parallel (default 1 = in "
+                        "this process; with --chief default 0)")
+    s.add_argument("--chief", action="store_true",
+                   help="serve the strategy's Oracle (keras-tuner's gRPC chief) on --host:--port "
+                        "for `nasbook worker` processes; ends when the search is over")
+    s.add_argument("--host", default="127.0.0.1",
+                   help="with --chief: the address to listen on (default 127.0.0.1; there is "
+                        "no authentication: use a private network or an SSH tunnel)")
+    s.add_argument("--port", type=int, default=8000, help="with --chief: the port (default "
+                   "8000, 0 = any free port)")
+
+    w = sub.add_parser("worker", help="train trials for a chief (nasbook search --chief)",
+                       description="Connect to a chief and train the trials it hands out, "
+                                   "writing them into the shared run directory; exits when "
+                                   "the chief has no more.")
+    w.add_argument("--chief", required=True, metavar="HOST:PORT", help="the chief's address")
+    w.add_argument("--run-dir", required=True,
+                   help="the chief's --out directory, on a file system shared with it")
+    w.add_argument("--tuner-id", default=None,
+                   help="this worker's name (default tuner-<host>-<pid>; must be unique)")
+    w.add_argument("--connect-timeout", type=float, default=30.0,
+                   help="seconds to wait for the chief to answer (default 30)")
+
+    tb = sub.add_parser("tensorboard", help="start TensorBoard on a run directory's logs")
+    tb.add_argument("run_dir")
+    tb.add_argument("--port", type=int, default=6006, help="default 6006, 0 = any free port")
 
     show = sub.add_parser("show", help="print the trials of a run directory and its best trial")
     show.add_argument("run_dir")
@@ -143,13 +176,16 @@ def _cmd_search(args) -> int:
     if args.n_train or args.n_val:
         ds = ds.subset(n_train=args.n_train, n_val=args.n_val, seed=args.seed)
     space = _load_space(args.space, ds)
+    workers = args.workers if args.workers is not None else (0 if args.chief else 1)
+    listen = f"{args.host}:{args.port}" if args.chief else None
     result = search(ds, space, strategy=args.strategy, objective=args.objective,
                     max_trials=args.max_trials, time_budget=args.time_budget,
                     target=args.target, epochs=args.epochs,
                     early_stopping_patience=args.patience or None,
                     batch_size=args.batch_size, run_dir=args.out, overwrite=args.overwrite,
                     seed=args.seed, max_consecutive_failures=args.max_consecutive_failures,
-                    progress=not args.no_progress, **dict(args.option))
+                    progress=not args.no_progress, workers=workers, listen=listen,
+                    tensorboard=not args.no_tensorboard, **dict(args.option))
     print(result.table())
     _print_best(result)
     return 0
@@ -249,6 +285,35 @@ def _cmd_grade(args) -> int:
     return 0
 
 
+def _cmd_worker(args) -> int:
+    import os
+
+    from nasbook.distributed import die_with_chief, run_worker
+
+    die_with_chief()  # before TensorFlow loads: a killed local chief takes its workers along
+    code = run_worker(args.chief, args.run_dir, tuner_id=args.tuner_id,
+                      connect_timeout=args.connect_timeout)
+    # every file is written (atomically); skip TensorFlow's and gRPC's slow teardown so the
+    # chief sees this worker gone at once
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _cmd_tensorboard(args) -> int:
+    from nasbook import tensorboard
+
+    server = tensorboard.start(args.run_dir, port=args.port)
+    print(f"TensorBoard on {args.run_dir}: {server.url}  (Ctrl-C to stop)", flush=True)
+    try:
+        server.proc.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
 def _cmd_bench(args) -> int:
     from nasbook.bench.__main__ import main as bench_main
 
@@ -261,7 +326,8 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"search": _cmd_search, "show": _cmd_show, "explain": _cmd_explain,
-                "report": _cmd_report, "grade": _cmd_grade, "bench": _cmd_bench}
+                "report": _cmd_report, "grade": _cmd_grade, "bench": _cmd_bench,
+                "worker": _cmd_worker, "tensorboard": _cmd_tensorboard}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

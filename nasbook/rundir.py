@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import time
@@ -31,8 +32,8 @@ import numpy as np
 
 __all__ = ["MANIFEST", "RECORD", "MODEL_FILE", "KILLED", "FORMAT_VERSION", "SearchError",
            "read_json", "write_json", "jsonable", "now", "trial_dir", "records",
-           "read_records", "prepare", "Session", "dataset_signature", "space_signature",
-           "num_classes"]
+           "read_records", "best_score", "last_line", "prepare", "Session", "dataset_signature",
+           "space_signature", "num_classes"]
 
 MANIFEST = "manifest.json"
 RECORD = "nasbook_trial.json"
@@ -105,6 +106,26 @@ def records(run_dir) -> dict:
         if rec is not None:
             out[rec["trial_id"]] = rec
     return out
+
+
+def best_score(records, objective, best=None):
+    """The best finite score among completed/duplicate ``records`` (an iterable of records) and
+    ``best`` (or None), by ``objective.direction``."""
+    scores = [rec["score"] for rec in records
+              if rec.get("status") in ("completed", "duplicate")
+              and isinstance(rec.get("score"), (int, float)) and math.isfinite(rec["score"])]
+    if best is not None:
+        scores.append(best)
+    if not scores:
+        return None
+    return (max if objective.direction == "max" else min)(scores)
+
+
+def last_line(message) -> str:
+    """The last non-blank line of an error message (keras-tuner's trial messages end with the
+    error itself), or "unknown error"."""
+    lines = [ln for ln in str(message or "").strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else "unknown error"
 
 
 def read_records(run_dir) -> dict:

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from nasbook import rundir
+from nasbook import tensorboard as tb
 from nasbook.logits import predict_classes
 from nasbook.rundir import MODEL_FILE, RECORD, SearchError
 from nasbook.space.identity import architecture_key
@@ -271,7 +272,8 @@ class Runner:
     """Trains one trial: the keras-tuner Tuner subclass delegates ``run_trial`` here."""
 
     def __init__(self, view, ds, objective, epochs, patience, batch_size, seed, run_dir,
-                 progress=None, records=None):
+                 progress=None, records=None, tensorboard=False):
+        self.tensorboard = tensorboard  # write TensorBoard logs per trial (nasbook/tensorboard)
         self.view = view
         self.ds = ds
         self.num_classes = rundir.num_classes(ds)
@@ -362,10 +364,11 @@ class Runner:
         stopper = keras.callbacks.EarlyStopping(
             monitor=self.objective.name, mode=self.objective.direction,
             patience=self.patience if self.patience else epochs, restore_best_weights=True)
+        extra = [tb.epoch_callback(self.run_dir, trial)] if self.tensorboard else []
         t0 = time.perf_counter()
         model.fit(self.ds.x_train, self.ds.y_train, validation_data=(self.ds.x_val,
                   self.ds.y_val), epochs=epochs, initial_epoch=initial_epoch,
-                  batch_size=self.batch_size, verbose=0, callbacks=[monitor, stopper])
+                  batch_size=self.batch_size, verbose=0, callbacks=[monitor, stopper, *extra])
         record["train_time_s"] = time.perf_counter() - t0
         record["history"] = monitor.history
         if monitor.nan_reason:
@@ -414,6 +417,8 @@ class Runner:
         record["duration_s"] = record["ended_at"] - record["started_at"]
         rundir.write_json(path, record)
         self.records[record["trial_id"]] = self.last_record = record
+        if self.tensorboard:  # the trial's HParams record
+            tb.write_trial(self.run_dir, record)
 
     def _metrics_for_oracle(self, record) -> dict:
         metrics = {k: float(v) for k, v in (record.get("metrics") or {}).items()

@@ -40,14 +40,23 @@ and trains it the same way, so it is not retrained: it is recorded as ``duplicat
 that trial's score (the strategy still sees a score for what it proposed; it costs no training
 and has no model file of its own).
 
-keras-tuner pitfalls handled here: trials run with our own ``run_trial`` (no TensorBoard import,
-so no dependency on tensorboard), keras-tuner stays silent (its display clears notebook cells;
+keras-tuner pitfalls handled here: trials run with our own ``run_trial`` (TensorBoard logs are
+our own: nasbook/tensorboard.py), keras-tuner stays silent (its display clears notebook cells;
 the progress bar is ours), per-epoch history is recorded by a callback (keras-tuner keeps only
 the best epoch), models are saved as ``.keras`` and loaded in safe mode (no
 ``get_best_models()``), trials are identified by the decisions actually built, time/target stops
 are checked between trials by our loop, the space is validated and its default model built before
 the Tuner exists (its constructor does not catch build errors), and the Keras session is cleared
 before every trial.
+
+Parallel and distributed: ``workers=N`` (N > 1) trains N trials at a time in N local worker
+processes; this process serves the strategy's Oracle with keras-tuner's gRPC chief on 127.0.0.1
+(:mod:`nasbook.distributed`). ``listen="host:port"`` also serves workers started elsewhere with
+``nasbook worker`` (``workers=0``: only those); there is no authentication, so keep it on a
+private network. The run directory is the same as with ``workers=1`` (this process).
+
+TensorBoard: ``tensorboard=True`` writes per-epoch scalars and an HParams record per trial under
+``run_dir/tensorboard`` (:mod:`nasbook.tensorboard`); ``nasbook tensorboard RUN_DIR`` shows them.
 
 Where the code lives: this module is the algorithm (check -> strategy -> run directory -> loop ->
 result); :mod:`nasbook.runner` trains one trial and holds the keras-tuner glue,
@@ -69,7 +78,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nasbook import rundir
+from nasbook import distributed, rundir
 from nasbook.progress import Progress, fmt_seconds
 # Old import paths (tests and notebooks use ``from nasbook.search import KILLED, RECORD, ...``).
 from nasbook.rundir import (KILLED, MANIFEST, MODEL_FILE, RECORD, SearchError,  # noqa: F401
@@ -84,7 +93,8 @@ __all__ = ["search", "SearchError", "MANIFEST", "RECORD", "MODEL_FILE"]
 def search(dataset, space, strategy="random", objective="val_accuracy", *, max_trials=10,
            time_budget=None, target=None, epochs=10, early_stopping_patience=3,
            batch_size=64, run_dir="runs/search", overwrite=False, seed=0,
-           max_consecutive_failures=3, progress=True, **strategy_options):
+           max_consecutive_failures=3, progress=True, workers=1, listen=None,
+           tensorboard=True, **strategy_options):
     """Search ``space`` on ``dataset`` with a strategy; return a SearchResult read from run_dir.
 
     Args: ``dataset`` a nasbook Dataset (train split trains, validation split scores);
@@ -94,7 +104,9 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
     ``time_budget`` (seconds of this call), ``target`` (best objective reached);
     ``epochs``/``early_stopping_patience``/``batch_size`` per trial; ``run_dir`` (calling
     again resumes; ``overwrite=True`` starts afresh); ``seed`` (same seed, same sequence);
-    ``max_consecutive_failures``; ``progress`` (a bar); ``**strategy_options`` for the strategy.
+    ``max_consecutive_failures``; ``progress`` (a bar); ``workers`` (processes training
+    trials) and ``listen`` ("host:port" for ``nasbook worker``s elsewhere), see "Parallel and
+    distributed" above; ``tensorboard`` (see above); ``**strategy_options`` for the strategy.
 
     Usage: ``result = nb.search(ds, space, "random", max_trials=10, run_dir="runs/a")``
     """
@@ -105,6 +117,7 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
     _check_args(max_trials, time_budget, target, epochs, early_stopping_patience, batch_size,
                 seed, max_consecutive_failures)
     _check_dataset(dataset)
+    distributed.check_args(workers, listen)
     objective = _objective(objective)
     view = SpaceView(space)
     check_space(view, dataset)
@@ -124,7 +137,7 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
                          max_trials=max_trials, time_budget=time_budget, target=target)
     bar = Progress(progress, max_trials, time_budget, objective)
     runner = Runner(view, dataset, objective, epochs, early_stopping_patience, batch_size,
-                    int(seed), run_dir, bar.epoch)
+                    int(seed), run_dir, bar.epoch, tensorboard=tensorboard)
     stops = _Stops(max_trials, time_budget, target, max_consecutive_failures, objective)
     with keras_tuner_patched(), Interrupt.installed():
         try:
@@ -135,7 +148,8 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
                               f"({type(exc).__name__}: {exc})") from exc
         reason = "running"
         try:
-            reason = _loop(tuner, oracle, runner, bar, stops, log)
+            reason = _loop(tuner, oracle, runner, bar, stops, log,
+                           _serve(workers, listen, request, dataset, view, tensorboard))
         except KeyboardInterrupt:
             reason = "interrupted"
             raise
@@ -155,17 +169,39 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
     return result
 
 
-def _loop(tuner, oracle, runner, bar, stops, log) -> str:
+def _serve(workers, listen, request, dataset, view, tensorboard):
+    """None for a search in this process; else ``serve(tuner, bar, log, objective)``, which
+    hands the trials to worker processes (nasbook.distributed) and returns ``(reason, failures)``."""
+    if workers == 1 and listen is None:
+        return None
+    options = {k: request[k] for k in ("max_trials", "time_budget", "target", "epochs",
+                                       "batch_size", "seed", "max_consecutive_failures")}
+
+    def serve(tuner, bar, log, objective):
+        return distributed.serve(tuner, run_dir=log.path.parent, dataset=dataset,
+                                 space=view.space, objective=objective,
+                                 patience=request["early_stopping_patience"],
+                                 tensorboard=tensorboard, workers=workers, listen=listen,
+                                 log=log, bar=bar, **options)
+    return serve
+
+
+def _loop(tuner, oracle, runner, bar, stops, log, serve=None) -> str:
     """Run trials until a stop condition holds; return why it stopped. The best score is kept
-    in memory from the records the runner hands back (no re-reading of the run directory)."""
+    in memory from the records the runner hands back (no re-reading of the run directory).
+    With ``serve`` (see :func:`_serve`) worker processes run the trials instead."""
     import keras_tuner
 
     TrialStatus = keras_tuner.engine.trial.TrialStatus  # noqa: N806
-    best = _best(runner.records.values(), stops.objective)
+    best = rundir.best_score(runner.records.values(), stops.objective)
     bar.start(sum(1 for r in runner.records.values() if r.get("status") != "running"), best)
     idle = 0
     log.clock()  # the budget counts time spent searching, not setting up
     tuner.on_search_begin()
+    if serve is not None:
+        reason, stops.failures = serve(tuner, bar, log, stops.objective)
+        tuner.on_search_end()
+        return reason
     while True:
         Interrupt.check()
         reason = stops.before_trial(len(oracle.trials), bool(oracle._retry_queue), best,
@@ -190,7 +226,7 @@ def _loop(tuner, oracle, runner, bar, stops, log) -> str:
         Interrupt.check()
         log.trial_done()
         record = runner.last_record or {}
-        best = _best([record], stops.objective, best)
+        best = rundir.best_score([record], stops.objective, best)
         bar.trial_ends(record, best, log.elapsed())
         reason = stops.after_trial(record, trial)
         if reason:
@@ -222,7 +258,7 @@ class _Stops:
 
     def after_trial(self, record, trial):
         if record.get("status") == "failed" or trial.status == "FAILED":
-            self.failures.append(record.get("failure_reason") or _last_line(trial.message))
+            self.failures.append(record.get("failure_reason") or rundir.last_line(trial.message))
         else:
             self.failures = []
         if len(self.failures) >= self.max_failures:
@@ -323,27 +359,10 @@ def _check_dataset(ds):
                           "every trial on it")
 
 
-def _best(records, objective, best=None):
-    """The best finite score among completed/duplicate ``records`` and ``best`` (or None)."""
-    scores = [rec["score"] for rec in records
-              if rec.get("status") in ("completed", "duplicate")
-              and isinstance(rec.get("score"), (int, float)) and math.isfinite(rec["score"])]
-    if best is not None:
-        scores.append(best)
-    if not scores:
-        return None
-    return (max if objective.direction == "max" else min)(scores)
-
-
 def _say_interrupted(records, run_dir):
     n = sum(1 for r in records.values() if r.get("status") in ("completed", "duplicate", "failed"))
     print(f"Search interrupted: {n} finished trials are saved in {run_dir}. Call search again "
           f"with the same run_dir to resume.", file=sys.stderr)
-
-
-def _last_line(message) -> str:
-    lines = [ln for ln in str(message or "").strip().splitlines() if ln.strip()]
-    return lines[-1] if lines else "unknown error"
 
 
 class _CallableModule(types.ModuleType):

@@ -1,0 +1,348 @@
+"""nb.search(workers=N) on keras-tuner's gRPC chief/worker engine: real worker processes, real
+kills (SIGKILL), the chief and `nasbook worker` command lines.
+
+Budgets are tiny (200 training examples, a 1-2 layer MLP, 1-3 epochs, 2-4 trials); what costs
+time is that every worker process imports TensorFlow (5-20 s on a loaded 2-core machine), so
+the number of searches here is kept small.
+"""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import nasbook as nb
+from nasbook import distributed
+from nasbook.results import SearchResult
+from nasbook.search import RECORD, SearchError
+from nasbook.space.identity import architecture_key
+
+pytestmark = pytest.mark.timeout(900)
+
+N_TRAIN, N_VAL = 200, 100
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return nb.load_dataset("mnist1d", seed=0).subset(n_train=N_TRAIN, n_val=N_VAL, seed=0)
+
+
+@pytest.fixture(scope="module")
+def space(ds):
+    return nb.space.preset("mlp", ds.input_shape, ds.num_classes, n_dense=[1, 2],
+                           units=[16, 32])
+
+
+def _records(run_dir):
+    out = {}
+    for path in Path(run_dir).glob(f"trial_*/{RECORD}"):
+        rec = json.loads(path.read_text())
+        out[rec["trial_id"]] = rec
+    return out
+
+
+def _running(run_dir):
+    """``{trial_id: tuner_id}`` of the trials the chief has handed out that have no record yet
+    (a record is written when its trial ends)."""
+    try:
+        oracle = json.loads((Path(run_dir) / "oracle.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    recs = _records(run_dir)
+    return {trial: tuner for tuner, trial in oracle["ongoing_trials"].items()
+            if trial not in recs}
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:  # a zombie (killed, not yet reaped by its new parent) is gone for our purpose
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+
+
+@pytest.fixture(scope="module")
+def pair(ds, space, tmp_path_factory):
+    """The same 4-trial random search with workers=1 and workers=2; the time from the last
+    trial's end to nb.search returning."""
+    base = tmp_path_factory.mktemp("pair")
+    one = nb.search(ds, space, "random", max_trials=4, epochs=1, run_dir=base / "one",
+                    progress=False)
+    two = nb.search(ds, space, "random", max_trials=4, epochs=1, run_dir=base / "two",
+                    progress=False, workers=2)
+    returned = time.time()
+    last_end = max(r["ended_at"] for r in _records(base / "two").values())
+    return one, two, returned - last_end
+
+
+def test_two_workers_give_the_same_trials_and_records_as_one(pair):
+    one, two, _ = pair
+    assert len(one.trials) == len(two.trials) == 4
+    assert list(two.trials.status) == ["completed"] * 4
+    rec1, rec2 = _records(one.run_dir), _records(two.run_dir)
+    assert sorted(rec1) == sorted(rec2)
+    for tid in rec1:  # the same record format, and (random search, same seed) the same configs
+        assert set(rec1[tid]) == set(rec2[tid]), tid
+        assert rec1[tid]["values"] == rec2[tid]["values"], tid
+        assert rec1[tid]["active_values"] == rec2[tid]["active_values"], tid
+        assert rec1[tid]["architecture"] == rec2[tid]["architecture"], tid
+        assert rec2[tid]["architecture"] == architecture_key(
+            rec2[tid]["active_values"]), tid
+        assert (Path(two.run_dir) / f"trial_{tid}" / "model.keras").exists()
+        # each worker wrote its trial's TensorBoard logs (scalars and the HParams session)
+        logs = Path(two.run_dir) / "tensorboard" / f"trial_{tid}"
+        assert list((logs / "validation").glob("events.out.tfevents.*"))
+        assert list(logs.glob("events.out.tfevents.*"))
+    assert list(one.trials.columns) == list(two.trials.columns)
+    session = two.manifest["sessions"][-1]
+    assert session["workers"] == 2 and session["trials_run"] == 4
+    assert session["stop_reason"] == "max_trials reached (4 trials)"
+    # both workers trained trials; each wrote its own tuner file; the chief said it ended
+    assert {p.name for p in Path(two.run_dir).glob("tuner*.json")} == {"tuner0.json",
+                                                                       "tuner1.json"}
+    info = json.loads((Path(two.run_dir) / distributed.CHIEF_FILE).read_text())
+    assert info["state"] == "ended" and info["host"] == "127.0.0.1"
+    assert two.best_model().count_params() > 0  # nasbook show / explain read the same dir
+    oracle = json.loads((Path(two.run_dir) / "oracle.json").read_text())
+    assert sorted(oracle["end_order"]) == sorted(rec2) and oracle["ongoing_trials"] == {}
+
+
+def test_the_chief_ends_within_5_s_of_the_last_trial(pair):
+    _, _, delay = pair
+    assert delay < 5.0, f"nb.search returned {delay:.1f} s after the last trial ended"
+
+
+def test_calling_again_resumes_with_more_trials(pair, ds, space):
+    _, two, _ = pair
+    before = _records(two.run_dir)
+    more = nb.search(ds, space, "random", max_trials=5, epochs=1, run_dir=two.run_dir,
+                     progress=False, workers=2)
+    after = _records(two.run_dir)
+    assert len(more.trials) == 5 and list(more.trials.status) == ["completed"] * 5
+    for tid, rec in before.items():  # nothing finished was retrained
+        assert after[tid]["ended_at"] == rec["ended_at"]
+    assert more.manifest["sessions"][-1]["trials_run"] == 1
+
+
+def test_bad_input_gets_a_clear_error(ds, space, pair, tmp_path):
+    for bad in (0, -1, 1.5, "2", True):
+        with pytest.raises(SearchError, match="workers must be a positive integer"):
+            nb.search(ds, space, max_trials=1, run_dir=tmp_path / "w", workers=bad)
+    with pytest.raises(SearchError, match="HOST:PORT"):
+        nb.search(ds, space, max_trials=1, run_dir=tmp_path / "w", listen="localhost")
+    # a port in use
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        with pytest.raises(SearchError, match=f"cannot listen on 127.0.0.1:{port}: the port "
+                                              f"is in use"):
+            nb.search(ds, space, max_trials=1, epochs=1, run_dir=tmp_path / "busy",
+                      workers=1, listen=f"127.0.0.1:{port}", progress=False)
+    # an unreachable chief (nothing listens on a port just freed)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        free = sock.getsockname()[1]
+    t0 = time.time()
+    with pytest.raises(SearchError, match="no nasbook chief answers at 127.0.0.1"):
+        distributed.run_worker(f"127.0.0.1:{free}", pair[1].run_dir, connect_timeout=2)
+    assert time.time() - t0 < 10
+    # a directory that holds no search
+    with pytest.raises(SearchError, match="holds no search"):
+        distributed.run_worker(f"127.0.0.1:{free}", tmp_path, connect_timeout=2)
+
+
+def test_a_space_from_main_is_refused(ds, tmp_path):
+    import keras
+
+    def build(hp):
+        model = keras.Sequential([keras.Input((40, 1)), keras.layers.Flatten(),
+                                  keras.layers.Dense(10)])
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    build.__module__ = "__main__"  # as if defined in a notebook cell
+    with pytest.raises(SearchError, match="lives in __main__"):
+        nb.search(ds, build, max_trials=1, epochs=1, run_dir=tmp_path / "m", workers=2,
+                  progress=False)
+
+
+@pytest.mark.parametrize("strategy", nb.strategies.available())
+def test_every_strategy_runs_distributed(strategy, ds, space, tmp_path):
+    options = {"num_initial_points": 1} if strategy == "bayesian" else {}
+    if strategy == "hyperband":
+        options = {"factor": 2}
+    result = nb.search(ds, space, strategy, max_trials=3, epochs=2 if strategy == "hyperband"
+                       else 1, run_dir=tmp_path / strategy, progress=False, workers=2,
+                       **options)
+    assert len(result.trials) == 3
+    assert set(result.trials.status) <= {"completed", "duplicate"}
+    assert result.stop_reason.startswith("max_trials reached")
+
+
+# --- faults: real processes, real SIGKILL ----------------------------------------------------
+
+def _wait(predicate, timeout, what):
+    deadline = time.time() + timeout
+    while not predicate():
+        assert time.time() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def test_a_worker_killed_mid_trial_loses_nothing_and_its_trial_runs_again(ds, space, tmp_path):
+    run_dir = tmp_path / "kill_worker"
+    killed = {}
+
+    def killer():
+        # wait until some trial has finished and another is running, then kill its worker
+        def target():
+            done = {t: r for t, r in _records(run_dir).items() if r["status"] == "completed"}
+            running = _running(run_dir)
+            if not done or not running:
+                return None
+            info = json.loads((run_dir / distributed.CHIEF_FILE).read_text())
+            for trial_id, tuner_id in running.items():
+                if tuner_id in info["workers"]:
+                    return done, trial_id, tuner_id, info["workers"][tuner_id]
+            return None
+
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            try:
+                found = target()
+            except (OSError, ValueError, KeyError):
+                found = None
+            if found:
+                done, trial_id, tuner_id, pid = found
+                os.kill(pid, signal.SIGKILL)
+                killed.update(done=done, trial=trial_id, tuner=tuner_id, pid=pid,
+                              at=time.time())
+                return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=killer, daemon=True)
+    thread.start()
+    result = nb.search(ds, space, "random", max_trials=4, epochs=3, run_dir=run_dir,
+                       progress=False, workers=2)
+    thread.join(5)
+    assert killed, "no worker was killed (no trial was running beside a finished one)"
+    recs = _records(run_dir)
+    assert sorted(recs) == ["0", "1", "2", "3"]  # no trial lost, none duplicated
+    assert list(result.trials.status) == ["completed"] * 4
+    for tid, rec in killed["done"].items():  # finished trials kept as they were
+        assert recs[tid]["ended_at"] == rec["ended_at"]
+    rerun = recs[killed["trial"]]
+    assert rerun["started_at"] > killed["at"]  # the killed trial ran again, after the kill
+    oracle = json.loads((run_dir / "oracle.json").read_text())
+    assert sorted(oracle["end_order"]) == ["0", "1", "2", "3"]  # each trial ended once
+    assert result.manifest["sessions"][-1]["trials_run"] == 4
+    assert not _alive(killed["pid"])
+
+
+def _cli(*args):
+    return [sys.executable, "-m", "nasbook.cli", *args]
+
+
+def test_a_killed_chief_stops_its_workers_and_search_resumes(ds, space, tmp_path):
+    run_dir = tmp_path / "kill_chief"
+    cmd = _cli("search", "--dataset", "mnist1d", "--space", "mlp", "--max-trials", "4",
+               "--epochs", "3", "--n-train", str(N_TRAIN), "--n-val", str(N_VAL), "--out",
+               str(run_dir), "--no-progress", "--workers", "2")
+    chief = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    info_path = run_dir / distributed.CHIEF_FILE
+    try:
+        def started():
+            assert chief.poll() is None, chief.stderr.read().decode()[-3000:]
+            return bool(_running(run_dir)) and info_path.exists()
+        _wait(started, 300, "a worker to start a trial")
+        pids = json.loads(info_path.read_text())["workers"]
+        assert len(pids) == 2
+        os.kill(chief.pid, signal.SIGKILL)
+        killed_at = time.time()
+        chief.wait()
+        _wait(lambda: not any(_alive(p) for p in pids.values()), 15, "the workers to exit")
+        delay = time.time() - killed_at
+    finally:
+        if chief.poll() is None:
+            chief.kill()
+    assert delay < 10, f"the workers ran on {delay:.1f} s after the chief was killed"
+    logs = " ".join((run_dir / "workers" / f"{t}.log").read_text() for t in pids)
+    assert "killed or crashed" in logs  # the worker said why it stopped
+    kept = {t: r for t, r in _records(run_dir).items() if r["status"] == "completed"}
+
+    space = nb.space.preset("mlp", ds.input_shape, ds.num_classes)  # what --space mlp made
+    result = nb.search(ds, space, max_trials=4, epochs=3, run_dir=run_dir, progress=False,
+                       workers=2)
+    assert list(result.trials.status) == ["completed"] * 4
+    for tid, rec in kept.items():
+        assert _records(run_dir)[tid]["ended_at"] == rec["ended_at"]
+    assert result.manifest["sessions"][0]["stop_reason"] == "killed or crashed (never ended)"
+
+
+def test_the_failure_limit_stops_every_process(ds, tmp_path):
+    # an L2 penalty of 1e38 makes the loss overflow float32 at the first batch: every trial
+    # fails ("training loss became inf")
+    diverging = nb.space.preset("mlp", ds.input_shape, ds.num_classes, n_dense=[1, 2],
+                                units=[16, 32], l2=[1e38])
+    run_dir = tmp_path / "failing"
+    t0 = time.time()
+    with pytest.raises(SearchError, match="trials in a row failed"):
+        nb.search(ds, diverging, max_trials=8, epochs=1, run_dir=run_dir, progress=False,
+                  workers=2, max_consecutive_failures=2)
+    assert time.time() - t0 < 240
+    recs = _records(run_dir)
+    assert 2 <= len(recs) < 8 and {r["status"] for r in recs.values()} == {"failed"}
+    assert all("became inf" in r["failure_reason"] for r in recs.values())
+    info = json.loads((run_dir / distributed.CHIEF_FILE).read_text())
+    assert info["state"] == "ended" and info["workers"] == {}
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["sessions"][-1]["stop_reason"] == "2 failed trials in a row"
+
+
+def test_chief_and_worker_command_lines(pair, tmp_path):
+    """Two terminals on one machine: `nasbook search --chief` and `nasbook worker`."""
+    run_dir = tmp_path / "cli"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    chief = subprocess.Popen(_cli("search", "--chief", "--port", str(port), "--dataset",
+                                  "mnist1d", "--space", "mlp", "--max-trials", "2", "--epochs",
+                                  "1", "--n-train", str(N_TRAIN), "--n-val", str(N_VAL),
+                                  "--out", str(run_dir), "--no-progress"),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait(lambda: (run_dir / distributed.CHIEF_FILE).exists() or chief.poll() is not None,
+              180, "the chief")
+        assert chief.poll() is None, chief.stderr.read()
+        # a worker pointed at a run directory of another search is refused
+        other = subprocess.run(_cli("worker", "--chief", f"127.0.0.1:{port}", "--run-dir",
+                                    str(pair[1].run_dir), "--connect-timeout", "20"),
+                               capture_output=True, text=True, timeout=300)
+        assert other.returncode == 1
+        assert "serves another search than the one in" in other.stderr
+        worker = subprocess.run(_cli("worker", "--chief", f"127.0.0.1:{port}", "--run-dir",
+                                     str(run_dir), "--tuner-id", "w1"),
+                                capture_output=True, text=True, timeout=300)
+        assert worker.returncode == 0, worker.stderr[-3000:]
+        assert "the chief has no more trials; ran 2" in worker.stderr
+        out, err = chief.communicate(timeout=30)
+    finally:
+        if chief.poll() is None:
+            chief.kill()
+    assert chief.returncode == 0, err[-3000:]
+    assert "best: trial" in out
+    assert not re.search(r"^\d+$", out, re.M)  # keras-tuner's stray print in Parent.to_proto
+    result = SearchResult.load(run_dir)
+    assert list(result.trials.status) == ["completed"] * 2
+    assert result.manifest["sessions"][-1]["chief"] == f"127.0.0.1:{port}"
+    assert result.stop_reason == "max_trials reached (2 trials)"
