@@ -452,6 +452,26 @@ def make_tuner(runner, oracle, view, run_dir: Path):
             return self.runner.run_trial(self, trial)
 
     with contextlib.redirect_stdout(io.StringIO()):  # "Reloading Tuner from ..."
-        return NasTuner(runner, oracle=oracle, hypermodel=view.hypermodel,
-                        directory=str(run_dir.parent), project_name=run_dir.name,
-                        overwrite=False)
+        tuner = NasTuner(runner, oracle=oracle, hypermodel=view.hypermodel,
+                         directory=str(run_dir.parent), project_name=run_dir.name,
+                         overwrite=False)
+    _requeue_orphans(tuner.oracle)
+    return tuner
+
+
+def _requeue_orphans(oracle):
+    """Send back for retry every reloaded trial still RUNNING that the Oracle forgot.
+
+    keras-tuner 1.4 writes a new trial's ``trial.json`` (status RUNNING) before it saves
+    ``oracle.json``, and on reload retries only the trials ``oracle.json`` lists as ongoing. A
+    search killed between those two writes leaves a trial that counts toward ``max_trials``
+    but would never run; it is run again, from its start, like any interrupted trial.
+    """
+    import keras_tuner
+
+    if not isinstance(oracle, keras_tuner.Oracle):   # a distributed worker's client
+        return
+    queued = set(oracle._retry_queue) | {t.trial_id for t in oracle.ongoing_trials.values()}
+    for trial_id, trial in oracle.trials.items():
+        if trial.status == keras_tuner.engine.trial.TrialStatus.RUNNING and trial_id not in queued:
+            oracle._retry_queue.append(trial_id)
