@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nasbook import metrics, optim
 
 
 
@@ -66,6 +65,7 @@ def _fmt(hp):
 def _fmt_arr(a):
     return np.array2string(np.asarray(a)[:3], precision=6, separator=", ") + (
         "..." if np.asarray(a).size > 3 else "")
+
 
 def _one_number(got, case, quiet):
     """``(float, None)`` or ``(None, Verdict)`` when ``got`` is not one number."""

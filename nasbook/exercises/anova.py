@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nasbook.exercises._base import (Verdict, _as_array, _call, _fmt, _fmt_arr, _gradients,
-                                     _one_number, _verdict)
+from nasbook.exercises._base import Verdict, _call, _one_number, _verdict
 
 __all__ = ["check_main_effect_share", "check_interaction_share"]
 
@@ -69,7 +68,7 @@ def check_main_effect_share(fn, quiet=False) -> Verdict:
         if err:
             return _verdict(False, f"case '{case}': {err}", quiet, case=case)
         got, bad = _one_number(got, case, quiet)
-        if bad:
+        if bad is not None:
             return bad
         diff = abs(got - ref) if np.isfinite(got) else float("inf")
         if not diff <= 1e-9:
@@ -112,7 +111,7 @@ def check_interaction_share(fn, quiet=False) -> Verdict:
         if err:
             return _verdict(False, f"case '{case}': {err}", quiet, case=case)
         got, bad = _one_number(got, case, quiet)
-        if bad:
+        if bad is not None:
             return bad
         diff = abs(got - ref) if np.isfinite(got) else float("inf")
         if not diff <= 1e-9:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nasbook.exercises._base import (Verdict, _as_array, _call, _fmt, _fmt_arr, _gradients,
-                                     _verdict)
+from nasbook.exercises._base import Verdict, _call, _one_number, _verdict
 
 __all__ = ["check_dense_param_count", "check_architecture_count", "check_separable_conv_params", "check_conv_output_length", "check_aging_mutation", "check_aging_selection", "check_aging_replacement", "check_should_stop", "check_early_stopping_epochs"]
 
@@ -16,14 +15,6 @@ __all__ = ["check_dense_param_count", "check_architecture_count", "check_separab
 
 
 
-def _number(got, case, quiet):
-    """``(float, None)`` or ``(None, Verdict)`` when ``got`` is not one number."""
-    try:
-        return float(got), None
-    except (TypeError, ValueError):
-        return None, _verdict(False, f"case '{case}': return one number, got "
-                              f"{type(got).__name__}", quiet, case=case)
-
 
 def _count_cases(fn, cases, reference, hints, what, quiet):
     """Shared loop of the counting checks: ``cases`` maps a label to the arguments."""
@@ -32,8 +23,8 @@ def _count_cases(fn, cases, reference, hints, what, quiet):
         got, err = _call(fn, *args)
         if err:
             return _verdict(False, f"case '{case}': {err}", quiet, case=case)
-        got, bad = _number(got, case, quiet)
-        if bad:
+        got, bad = _one_number(got, case, quiet)
+        if bad is not None:
             return bad
         if got != ref:
             hint = next((text for alt, text in hints if alt(*args) == got), "")
@@ -416,8 +407,8 @@ def check_early_stopping_epochs(fn, quiet=False) -> Verdict:
         got, err = _call(fn, list(losses), patience, min_delta)
         if err:
             return _verdict(False, f"case '{case}': {err}", quiet, case=case)
-        got, bad = _number(got, case, quiet)
-        if bad:
+        got, bad = _one_number(got, case, quiet)
+        if bad is not None:
             return bad
         if got != ref:
             hint = ""

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nasbook.exercises._base import (Verdict, _as_array, _call, _fmt, _fmt_arr, _gradients,
-                                     _verdict)
+from nasbook.exercises._base import Verdict, _call, _one_number, _verdict
 
 __all__ = ["CLAIM_VERDICTS", "claims_quiz", "check_claim_verdicts", "check_gpu_days"]
 
@@ -88,11 +87,9 @@ def check_gpu_days(fn, quiet=False) -> Verdict:
         got, err = _call(fn, gpus, hours)
         if err:
             return _verdict(False, f"case '{case}': {err}", quiet, case=case)
-        try:
-            got = float(got)
-        except (TypeError, ValueError):
-            return _verdict(False, f"case '{case}': return one number, got "
-                            f"{type(got).__name__}", quiet, case=case)
+        got, bad = _one_number(got, case, quiet)
+        if bad is not None:
+            return bad
         diff = abs(got - ref)
         if not diff <= 1e-9 * max(1.0, abs(ref)):
             hint = ""

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nasbook.exercises._base import (Verdict, _as_array, _call, _fmt, _fmt_arr, _gradients,
-                                     _verdict)
+from nasbook.exercises._base import Verdict, _call, _one_number, _verdict
 
 __all__ = ["check_naswot", "check_kendall_tau"]
 
@@ -37,11 +36,9 @@ def check_naswot(fn, quiet=False) -> Verdict:
         got, err = _call(fn, codes.astype(int).copy())
         if err:
             return _verdict(False, f"case '{case}': {err}", quiet, case=case)
-        try:
-            got = float(got)
-        except (TypeError, ValueError):
-            return _verdict(False, f"case '{case}': return one number, got "
-                            f"{type(got).__name__}", quiet, case=case)
+        got, bad = _one_number(got, case, quiet)
+        if bad is not None:
+            return bad
         diff = abs(got - ref) if np.isfinite(got) else float("inf")
         if not diff <= 1e-6 * max(1.0, abs(ref)):
             c = codes.astype(float)
@@ -75,11 +72,9 @@ def check_kendall_tau(fn, quiet=False) -> Verdict:
         got, err = _call(fn, a.copy(), b.copy())
         if err:
             return _verdict(False, f"case '{case}': {err}", quiet, case=case)
-        try:
-            got = float(got)
-        except (TypeError, ValueError):
-            return _verdict(False, f"case '{case}': return one number, got "
-                            f"{type(got).__name__}", quiet, case=case)
+        got, bad = _one_number(got, case, quiet)
+        if bad is not None:
+            return bad
         diff = abs(got - ref) if np.isfinite(got) else float("inf")
         if not diff <= 1e-9:
             n = len(a)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nasbook.exercises._base import (Verdict, _as_array, _call, _fmt, _fmt_arr, _gradients,
-                                     _one_number, _verdict)
+from nasbook.exercises._base import Verdict, _as_array, _call, _fmt_arr, _one_number, _verdict
 
 __all__ = ["check_conv1d_params", "check_conv1d_output_length", "check_integrated_gradients", "check_input_gradient", "check_shapley_values", "check_lime_fit", "check_attention_pooling", "check_js_divergence"]
 
@@ -39,7 +38,7 @@ def check_conv1d_params(fn, quiet=False) -> Verdict:
         if err:
             return _verdict(False, f"case '{case}': {err}", quiet, case=case)
         got, bad = _one_number(got, case, quiet)
-        if bad:
+        if bad is not None:
             return bad
         if got != ref:
             hint = ""
@@ -81,7 +80,7 @@ def check_conv1d_output_length(fn, quiet=False) -> Verdict:
         if err:
             return _verdict(False, f"case '{case}': {err}", quiet, case=case)
         got, bad = _one_number(got, case, quiet)
-        if bad:
+        if bad is not None:
             return bad
         if got != ref:
             hint = ""
@@ -372,7 +371,7 @@ def check_js_divergence(fn, quiet=False) -> Verdict:
         if err:
             return _verdict(False, f"case '{case}': {err}", quiet, case=case)
         got, bad = _one_number(got, case, quiet)
-        if bad:
+        if bad is not None:
             return bad
         diff = abs(got - ref) if np.isfinite(got) else float("inf")
         if not diff <= 1e-9:

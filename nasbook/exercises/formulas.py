@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from nasbook.exercises._base import (Verdict, _as_array, _call, _fmt, _fmt_arr, _gradients,
-                                     _verdict)
+                                     _one_number, _verdict)
 
 from nasbook import metrics, optim
 
@@ -152,11 +152,9 @@ def check_f1(fn, average="macro", quiet=False) -> Verdict:
         got, err = _call(fn, y.copy(), pred.copy())
         if err:
             return _verdict(False, f"case '{case}': {err}", quiet, case=case)
-        try:
-            got = float(got)
-        except (TypeError, ValueError):
-            return _verdict(False, f"case '{case}': return one number, got "
-                            f"{type(got).__name__}", quiet, case=case)
+        got, bad = _one_number(got, case, quiet)
+        if bad is not None:
+            return bad
         diff = abs(got - ref) if np.isfinite(got) else float("inf")
         if not diff <= 1e-9:
             hint = ""
