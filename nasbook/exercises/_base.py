@@ -74,3 +74,12 @@ def _one_number(got, case, quiet):
     except (TypeError, ValueError):
         return None, _verdict(False, f"case '{case}': return one number, got "
                               f"{type(got).__name__}", quiet, case=case)
+
+
+def _number_answer(fn, args, case, quiet):
+    """Call the student's ``fn(*args)`` and read one number: ``(float, None)``, or
+    ``(None, Verdict)`` when it raised or did not return one number."""
+    got, err = _call(fn, *args)
+    if err:
+        return None, _verdict(False, f"case '{case}': {err}", quiet, case=case)
+    return _one_number(got, case, quiet)

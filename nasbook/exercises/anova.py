@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nasbook.exercises._base import Verdict, _call, _one_number, _verdict
+from nasbook.exercises._base import Verdict, _number_answer, _verdict
 
 __all__ = ["check_main_effect_share", "check_interaction_share"]
 
@@ -64,10 +64,7 @@ def check_main_effect_share(fn, quiet=False) -> Verdict:
         table = _factorial_table(seed)
         cells = _architecture_means(table)
         ref = _r2_one_hot(cells, [decision])
-        got, err = _call(fn, table.copy(), decision)
-        if err:
-            return _verdict(False, f"case '{case}': {err}", quiet, case=case)
-        got, bad = _one_number(got, case, quiet)
+        got, bad = _number_answer(fn, (table.copy(), decision,), case, quiet)
         if bad is not None:
             return bad
         diff = abs(got - ref) if np.isfinite(got) else float("inf")
@@ -107,10 +104,7 @@ def check_interaction_share(fn, quiet=False) -> Verdict:
         pair = cells.assign(cell=cells[a].astype(str) + "|" + cells[b].astype(str))
         both = _r2_one_hot(pair, ["cell"])
         ref = both - _r2_one_hot(cells, [a]) - _r2_one_hot(cells, [b])
-        got, err = _call(fn, table.copy(), a, b)
-        if err:
-            return _verdict(False, f"case '{case}': {err}", quiet, case=case)
-        got, bad = _one_number(got, case, quiet)
+        got, bad = _number_answer(fn, (table.copy(), a, b,), case, quiet)
         if bad is not None:
             return bad
         diff = abs(got - ref) if np.isfinite(got) else float("inf")

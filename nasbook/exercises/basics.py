@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nasbook.exercises._base import Verdict, _call, _one_number, _verdict
+from nasbook.exercises._base import Verdict, _call, _number_answer, _verdict
 
 __all__ = ["check_dense_param_count", "check_architecture_count", "check_separable_conv_params", "check_conv_output_length", "check_aging_mutation", "check_aging_selection", "check_aging_replacement", "check_should_stop", "check_early_stopping_epochs"]
 
@@ -20,10 +20,7 @@ def _count_cases(fn, cases, reference, hints, what, quiet):
     """Shared loop of the counting checks: ``cases`` maps a label to the arguments."""
     for case, args in cases.items():
         ref = reference(*args)
-        got, err = _call(fn, *args)
-        if err:
-            return _verdict(False, f"case '{case}': {err}", quiet, case=case)
-        got, bad = _one_number(got, case, quiet)
+        got, bad = _number_answer(fn, (*args,), case, quiet)
         if bad is not None:
             return bad
         if got != ref:
@@ -404,10 +401,7 @@ def check_early_stopping_epochs(fn, quiet=False) -> Verdict:
              "patience longer than the run": ([1.0, 1.1, 1.2], 5, 0.0)}
     for case, (losses, patience, min_delta) in cases.items():
         ref = keras_epochs(losses, patience, min_delta)
-        got, err = _call(fn, list(losses), patience, min_delta)
-        if err:
-            return _verdict(False, f"case '{case}': {err}", quiet, case=case)
-        got, bad = _one_number(got, case, quiet)
+        got, bad = _number_answer(fn, (list(losses), patience, min_delta,), case, quiet)
         if bad is not None:
             return bad
         if got != ref:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nasbook.exercises._base import Verdict, _call, _one_number, _verdict
+from nasbook.exercises._base import Verdict, _call, _number_answer, _verdict
 
 __all__ = ["CLAIM_VERDICTS", "claims_quiz", "check_claim_verdicts", "check_gpu_days"]
 
@@ -84,10 +84,7 @@ def check_gpu_days(fn, quiet=False) -> Verdict:
     """Check ``fn(n_gpus, hours) -> GPU-days``: the compute of a search that ran ``n_gpus`` GPUs
     in parallel for ``hours`` of wall-clock time, in GPU-days (one GPU busy for 24 hours)."""
     for case, gpus, hours, ref in _gpu_day_cases():
-        got, err = _call(fn, gpus, hours)
-        if err:
-            return _verdict(False, f"case '{case}': {err}", quiet, case=case)
-        got, bad = _one_number(got, case, quiet)
+        got, bad = _number_answer(fn, (gpus, hours,), case, quiet)
         if bad is not None:
             return bad
         diff = abs(got - ref)

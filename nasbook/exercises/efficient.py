@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nasbook.exercises._base import Verdict, _call, _one_number, _verdict
+from nasbook.exercises._base import Verdict, _number_answer, _verdict
 
 __all__ = ["check_naswot", "check_kendall_tau"]
 
@@ -33,10 +33,7 @@ def check_naswot(fn, quiet=False) -> Verdict:
     of 0/1 activation codes, K_H[i, j] = units - Hamming distance of examples i and j."""
     for case, codes in _code_cases().items():
         ref = _naswot_from_codes(codes)
-        got, err = _call(fn, codes.astype(int).copy())
-        if err:
-            return _verdict(False, f"case '{case}': {err}", quiet, case=case)
-        got, bad = _one_number(got, case, quiet)
+        got, bad = _number_answer(fn, (codes.astype(int).copy(),), case, quiet)
         if bad is not None:
             return bad
         diff = abs(got - ref) if np.isfinite(got) else float("inf")
@@ -69,10 +66,7 @@ def check_kendall_tau(fn, quiet=False) -> Verdict:
              "three items": (np.array([1.0, 2, 3]), np.array([1.0, 3, 2]))}
     for case, (a, b) in cases.items():
         ref = float(stats.kendalltau(a, b).statistic)
-        got, err = _call(fn, a.copy(), b.copy())
-        if err:
-            return _verdict(False, f"case '{case}': {err}", quiet, case=case)
-        got, bad = _one_number(got, case, quiet)
+        got, bad = _number_answer(fn, (a.copy(), b.copy(),), case, quiet)
         if bad is not None:
             return bad
         diff = abs(got - ref) if np.isfinite(got) else float("inf")

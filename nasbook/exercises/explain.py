@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from nasbook.exercises._base import Verdict, _as_array, _call, _fmt_arr, _one_number, _verdict
+from nasbook.exercises._base import (Verdict, _as_array, _call, _fmt_arr, _number_answer,
+                                     _one_number, _verdict)
 
 __all__ = ["check_conv1d_params", "check_conv1d_output_length", "check_integrated_gradients", "check_input_gradient", "check_shapley_values", "check_lime_fit", "check_attention_pooling", "check_js_divergence"]
 
@@ -34,10 +35,7 @@ def check_conv1d_params(fn, quiet=False) -> Verdict:
         layer = keras.layers.Conv1D(f, k, use_bias=bias)
         layer.build((None, 40, c))
         ref = layer.count_params()
-        got, err = _call(fn, k, c, f, bias)
-        if err:
-            return _verdict(False, f"case '{case}': {err}", quiet, case=case)
-        got, bad = _one_number(got, case, quiet)
+        got, bad = _number_answer(fn, (k, c, f, bias,), case, quiet)
         if bad is not None:
             return bad
         if got != ref:
@@ -76,10 +74,7 @@ def check_conv1d_output_length(fn, quiet=False) -> Verdict:
         layer = (keras.layers.Conv1D(4, size, strides=s, padding=pad) if kind == "conv"
                  else keras.layers.MaxPooling1D(size, strides=s, padding=pad))
         ref = layer.compute_output_shape((None, n, 2))[1]
-        got, err = _call(fn, n, size, s, pad)
-        if err:
-            return _verdict(False, f"case '{case}': {err}", quiet, case=case)
-        got, bad = _one_number(got, case, quiet)
+        got, bad = _number_answer(fn, (n, size, s, pad,), case, quiet)
         if bad is not None:
             return bad
         if got != ref:
@@ -367,10 +362,7 @@ def check_js_divergence(fn, quiet=False) -> Verdict:
     for case, (p, q) in cases.items():
         ref = float(jensenshannon(p, q) ** 2)
         with np.errstate(all="ignore"):
-            got, err = _call(fn, p.copy(), q.copy())
-        if err:
-            return _verdict(False, f"case '{case}': {err}", quiet, case=case)
-        got, bad = _one_number(got, case, quiet)
+            got, bad = _number_answer(fn, (p.copy(), q.copy(),), case, quiet)
         if bad is not None:
             return bad
         diff = abs(got - ref) if np.isfinite(got) else float("inf")

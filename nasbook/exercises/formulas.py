@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from nasbook.exercises._base import (Verdict, _as_array, _call, _fmt, _fmt_arr, _gradients,
-                                     _one_number, _verdict)
+                                     _number_answer, _verdict)
 
 from nasbook import metrics, optim
 
@@ -149,10 +149,7 @@ def check_f1(fn, average="macro", quiet=False) -> Verdict:
         if average == "binary" and max(y.max(), pred.max()) > 1:
             y, pred = (y == 1).astype(int), (pred == 1).astype(int)
         ref = metrics.f1(y, pred, average=average)
-        got, err = _call(fn, y.copy(), pred.copy())
-        if err:
-            return _verdict(False, f"case '{case}': {err}", quiet, case=case)
-        got, bad = _one_number(got, case, quiet)
+        got, bad = _number_answer(fn, (y.copy(), pred.copy(),), case, quiet)
         if bad is not None:
             return bad
         diff = abs(got - ref) if np.isfinite(got) else float("inf")
