@@ -41,9 +41,14 @@ def as_trials(scores, truth_frame=None, *, table=None) -> pd.DataFrame:
     Usage: ``xs.importance(bias.as_trials(scores))``"""
     from nasbook.oneshot.audit import as_scores
 
+    from nasbook.bench.space import DECISIONS
+    from nasbook.trials import tag
+
     t = _truth(table) if truth_frame is None else truth_frame
     s = as_scores(scores, t.index)
-    return t[NAMES].assign(score=s.rank(pct=True).to_numpy()).reset_index(drop=True)
+    frame = t[NAMES].assign(score=s.rank(pct=True).to_numpy()).reset_index(drop=True)
+    frame.attrs = {}   # not the table's trials format: these are an estimator's ranks
+    return tag(frame, decisions=NAMES, domains=DECISIONS, objective="score", direction="max")
 
 
 def importance_beside_truth(estimators: dict, table=None, *, method="fanova", seed=0,
