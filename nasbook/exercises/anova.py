@@ -64,7 +64,7 @@ def check_main_effect_share(fn, quiet=False) -> Verdict:
         table = _factorial_table(seed)
         cells = _architecture_means(table)
         ref = _r2_one_hot(cells, [decision])
-        got, bad = _number_answer(fn, (table.copy(), decision,), case, quiet)
+        got, bad = _number_answer(fn, (table.copy(), decision), case, quiet)
         if bad is not None:
             return bad
         diff = abs(got - ref) if np.isfinite(got) else float("inf")
@@ -104,7 +104,7 @@ def check_interaction_share(fn, quiet=False) -> Verdict:
         pair = cells.assign(cell=cells[a].astype(str) + "|" + cells[b].astype(str))
         both = _r2_one_hot(pair, ["cell"])
         ref = both - _r2_one_hot(cells, [a]) - _r2_one_hot(cells, [b])
-        got, bad = _number_answer(fn, (table.copy(), a, b,), case, quiet)
+        got, bad = _number_answer(fn, (table.copy(), a, b), case, quiet)
         if bad is not None:
             return bad
         diff = abs(got - ref) if np.isfinite(got) else float("inf")

@@ -20,7 +20,7 @@ def _count_cases(fn, cases, reference, hints, what, quiet):
     """Shared loop of the counting checks: ``cases`` maps a label to the arguments."""
     for case, args in cases.items():
         ref = reference(*args)
-        got, bad = _number_answer(fn, (*args,), case, quiet)
+        got, bad = _number_answer(fn, args, case, quiet)
         if bad is not None:
             return bad
         if got != ref:
@@ -401,7 +401,7 @@ def check_early_stopping_epochs(fn, quiet=False) -> Verdict:
              "patience longer than the run": ([1.0, 1.1, 1.2], 5, 0.0)}
     for case, (losses, patience, min_delta) in cases.items():
         ref = keras_epochs(losses, patience, min_delta)
-        got, bad = _number_answer(fn, (list(losses), patience, min_delta,), case, quiet)
+        got, bad = _number_answer(fn, (list(losses), patience, min_delta), case, quiet)
         if bad is not None:
             return bad
         if got != ref:

@@ -84,7 +84,7 @@ def check_gpu_days(fn, quiet=False) -> Verdict:
     """Check ``fn(n_gpus, hours) -> GPU-days``: the compute of a search that ran ``n_gpus`` GPUs
     in parallel for ``hours`` of wall-clock time, in GPU-days (one GPU busy for 24 hours)."""
     for case, gpus, hours, ref in _gpu_day_cases():
-        got, bad = _number_answer(fn, (gpus, hours,), case, quiet)
+        got, bad = _number_answer(fn, (gpus, hours), case, quiet)
         if bad is not None:
             return bad
         diff = abs(got - ref)

@@ -66,7 +66,7 @@ def check_kendall_tau(fn, quiet=False) -> Verdict:
              "three items": (np.array([1.0, 2, 3]), np.array([1.0, 3, 2]))}
     for case, (a, b) in cases.items():
         ref = float(stats.kendalltau(a, b).statistic)
-        got, bad = _number_answer(fn, (a.copy(), b.copy(),), case, quiet)
+        got, bad = _number_answer(fn, (a.copy(), b.copy()), case, quiet)
         if bad is not None:
             return bad
         diff = abs(got - ref) if np.isfinite(got) else float("inf")

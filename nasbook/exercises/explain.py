@@ -35,7 +35,7 @@ def check_conv1d_params(fn, quiet=False) -> Verdict:
         layer = keras.layers.Conv1D(f, k, use_bias=bias)
         layer.build((None, 40, c))
         ref = layer.count_params()
-        got, bad = _number_answer(fn, (k, c, f, bias,), case, quiet)
+        got, bad = _number_answer(fn, (k, c, f, bias), case, quiet)
         if bad is not None:
             return bad
         if got != ref:
@@ -74,7 +74,7 @@ def check_conv1d_output_length(fn, quiet=False) -> Verdict:
         layer = (keras.layers.Conv1D(4, size, strides=s, padding=pad) if kind == "conv"
                  else keras.layers.MaxPooling1D(size, strides=s, padding=pad))
         ref = layer.compute_output_shape((None, n, 2))[1]
-        got, bad = _number_answer(fn, (n, size, s, pad,), case, quiet)
+        got, bad = _number_answer(fn, (n, size, s, pad), case, quiet)
         if bad is not None:
             return bad
         if got != ref:
@@ -362,7 +362,7 @@ def check_js_divergence(fn, quiet=False) -> Verdict:
     for case, (p, q) in cases.items():
         ref = float(jensenshannon(p, q) ** 2)
         with np.errstate(all="ignore"):
-            got, bad = _number_answer(fn, (p.copy(), q.copy(),), case, quiet)
+            got, bad = _number_answer(fn, (p.copy(), q.copy()), case, quiet)
         if bad is not None:
             return bad
         diff = abs(got - ref) if np.isfinite(got) else float("inf")

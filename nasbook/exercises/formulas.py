@@ -149,7 +149,7 @@ def check_f1(fn, average="macro", quiet=False) -> Verdict:
         if average == "binary" and max(y.max(), pred.max()) > 1:
             y, pred = (y == 1).astype(int), (pred == 1).astype(int)
         ref = metrics.f1(y, pred, average=average)
-        got, bad = _number_answer(fn, (y.copy(), pred.copy(),), case, quiet)
+        got, bad = _number_answer(fn, (y.copy(), pred.copy()), case, quiet)
         if bad is not None:
             return bad
         diff = abs(got - ref) if np.isfinite(got) else float("inf")
