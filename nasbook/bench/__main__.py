@@ -1,8 +1,10 @@
 """``nasbook bench build [--out PATH] [--workers N] [--limit N] [--seeds 0 1]``
-(also ``python -m nasbook.bench build ...``)."""
+and ``nasbook bench explain-build [--out PATH] [--workers N] [--limit N] [--seeds 0]``
+(also ``python -m nasbook.bench ...``)."""
 import argparse
 
 from nasbook.bench.build import build, default_build_path
+from nasbook.bench.explain_build import EXAMPLES, default_explain_path, explain_build
 
 
 def main(argv=None):
@@ -14,8 +16,25 @@ def main(argv=None):
     b.add_argument("--workers", type=int, default=2)
     b.add_argument("--limit", type=int, default=None, help="train at most this many runs")
     b.add_argument("--seeds", type=int, nargs="+", default=None)
+    e = sub.add_parser("explain-build", help="train and explain what is missing from the "
+                                             "explanation-quality table")
+    e.add_argument("--out", default=None, help=f"CSV to append to (default "
+                                               f"{default_explain_path()}); maps go to "
+                                               f"<out>_maps/")
+    e.add_argument("--workers", type=int, default=2)
+    e.add_argument("--limit", type=int, default=None, help="run at most this many")
+    e.add_argument("--seeds", type=int, nargs="+", default=[0])
+    e.add_argument("--epochs", type=int, default=None,
+                   help="override the recipe's epochs (quick looks and tests only)")
+    e.add_argument("--examples", type=int, default=EXAMPLES,
+                   help="how many test examples to explain (the first ones)")
     args = parser.parse_args(argv)
-    path = build(args.out, seeds=args.seeds, workers=args.workers, limit=args.limit)
+    if args.command == "build":
+        path = build(args.out, seeds=args.seeds, workers=args.workers, limit=args.limit)
+    else:
+        extra = {} if args.epochs is None else {"epochs": args.epochs}
+        path = explain_build(args.out, seeds=args.seeds, workers=args.workers,
+                             limit=args.limit, examples=args.examples, **extra)
     print(path)
 
 
