@@ -39,9 +39,21 @@ def default_build_path() -> Path:
     return config.data_dir() / "bench" / "mnist1d_bench.csv"
 
 
+def _exit_with_parent(parent: int, every: float = 2.0):
+    """Exit this worker once its parent is gone (a killed build must not leave workers
+    training on): the orphan is re-parented, so ``os.getppid()`` changes."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
+
+
 def init_worker():
-    """Set up a worker process: quiet TensorFlow, the recipe's thread count."""
+    """Set up a worker process: quiet TensorFlow, the recipe's thread count, and exit when
+    the parent (the build) is killed."""
+    import threading
+
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(RECIPE["threads_per_run"])
