@@ -8,7 +8,11 @@ import pytest
 import nasbook as nb
 from nasbook.bench.build import done_rows
 from nasbook.bench.explain_build import (EXPLAIN_COLUMNS, IG_STEPS, explain_build, explain_one,
-                                         load_maps, maps_dir)
+                                         load_maps, maps_dir, pack_maps, ship)
+
+
+def maps_dir_saliency(out, arch_id):
+    return load_maps(maps_dir(out), arch_id, method="saliency")
 
 
 def _rows(path):
@@ -39,6 +43,18 @@ def test_builder_explains_appends_and_resumes(tmp_path):
     assert maps.shape == (12, 40)
     with pytest.raises(FileNotFoundError, match="explain-build"):
         load_maps(maps_dir(out), 2)
+    # shipping: refused while incomplete; otherwise sorted, agreement added, checksummed
+    with pytest.raises(nb.bench.BenchmarkError, match="2 of 324"):
+        ship(out, tmp_path / "shipped.csv")
+    dest = ship(out, tmp_path / "shipped.csv", complete=False, reference=0)
+    shipped = nb.bench.load_explanations(dest).set_index("arch_id")
+    assert shipped.loc[0, "ig_rank_correlation"] == pytest.approx(1.0)
+    assert shipped.loc[0, "saliency_top5_overlap"] == 1.0
+    assert shipped.loc[1, "ig_rank_correlation"] < 1.0
+    assert (shipped.reference_arch_id == 0).all()
+    packed = np.load(pack_maps(out, tmp_path / "maps.npz"))
+    assert list(packed["arch_id"]) == [0, 1] and packed["ig"].shape == (2, 12, 40)
+    np.testing.assert_allclose(packed["saliency"][1], maps_dir_saliency(out, 1), rtol=1e-3)
 
 
 def test_the_sanity_score_is_the_last_step_of_the_randomisation_cascade():

@@ -46,7 +46,7 @@ from nasbook.bench.space import DECISIONS, all_configs
 
 __all__ = ["explain_build", "explain_one", "EXPLAIN_COLUMNS", "EXAMPLES", "IG_STEPS",
            "CURVE_STEPS", "maps_dir", "load_maps", "map_agreement", "agreement_with",
-           "default_explain_path"]
+           "default_explain_path", "reference_arch", "ship", "pack_maps"]
 
 EXAMPLES = 200        # the first 200 test examples are explained
 IG_STEPS = 32         # integrated gradients: trapezoid rule, zeros baseline
@@ -261,3 +261,76 @@ def agreement_with(folder, reference, *, seed=0, method="ig", k=5, arch_ids=None
                      f"{method}_rank_correlation": float(np.nanmean(agree["rank_correlation"])),
                      f"{method}_top{k}_overlap": float(agree["top_k_overlap"].mean())})
     return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- shipping
+def reference_arch(accuracy=None) -> int:
+    """The reference of the agreement columns: the architecture of best mean test accuracy in
+    the accuracy table (``nb.bench.load()``, or the DataFrame ``accuracy``).
+
+    Usage: ``reference_arch()  # 300: 3 blocks, 64 filters, kernel 5, max, relu, full``
+    """
+    from nasbook.bench.table import load
+
+    table = load() if accuracy is None else accuracy
+    return int(table.groupby("arch_id").test_accuracy.mean().idxmax())
+
+
+def ship(built, dest=None, *, k=5, complete=True, reference=None):
+    """Turn a finished build into the shipped table: rows sorted by (arch_id, seed), the
+    agreement of each architecture's IG and saliency maps with :func:`reference_arch`'s
+    (``ig_rank_correlation``, ``ig_top5_overlap``, ``saliency_...``; ``reference_arch_id``)
+    added, written to ``dest`` (default ``data/mnist1d_explanations.csv``) with its SHA-256
+    beside it. ``complete`` requires all 324 architectures, each completed; ``reference``
+    overrides the reference architecture (tests). Returns ``dest``.
+
+    Usage: ``ship("/work/xai_build/explanations.csv")``
+    """
+    import pandas as pd
+
+    from nasbook.bench.table import EXPLANATIONS_PATH, BenchmarkError, sha256
+
+    built = Path(built)
+    dest = Path(dest) if dest is not None else EXPLANATIONS_PATH
+    table = pd.read_csv(built).sort_values(["arch_id", "seed"]).reset_index(drop=True)
+    if table.duplicated(["arch_id", "seed"]).any():
+        raise BenchmarkError(f"{built} has duplicate (arch_id, seed) rows")
+    if complete and (len(table.arch_id.unique()) != len(all_configs())
+                     or not table.status.eq("completed").all()):
+        raise BenchmarkError(f"{built} has {table.arch_id.nunique()} of {len(all_configs())} "
+                             f"architectures ({table.status.ne('completed').sum()} not "
+                             f"completed); finish the build (it resumes) before shipping")
+    reference = reference_arch() if reference is None else int(reference)
+    parts = []
+    for seed, rows in table.groupby("seed"):
+        per_method = [agreement_with(maps_dir(built), reference, seed=seed, method=m, k=k,
+                                     arch_ids=rows.arch_id.tolist()) for m in METHODS]
+        joined = per_method[0]
+        for other in per_method[1:]:
+            joined = joined.merge(other, on=["arch_id", "seed"])
+        parts.append(joined)
+    table = table.merge(pd.concat(parts), on=["arch_id", "seed"], how="left")
+    table["reference_arch_id"] = reference
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(dest, index=False, float_format="%.5g")
+    dest.with_name(dest.name + ".sha256").write_text(f"{sha256(dest)}  {dest.name}\n")
+    return dest
+
+
+def pack_maps(built, dest, *, seed=0, dtype="float16"):
+    """All saved maps of a build in one ``.npz``: ``arch_id`` (a,), ``ig`` and ``saliency``
+    (a, examples, 40) in ``dtype``, and the explained classes ``y``. About 10 MB in float16
+    for 324 architectures and 200 examples.
+
+    Usage: ``pack_maps("/work/xai_build/explanations.csv", "maps.npz")``
+    """
+    folder = maps_dir(built)
+    ids = sorted(int(p.name[4:7]) for p in folder.glob(f"arch*_seed{seed}.npz"))
+    if not ids:
+        raise FileNotFoundError(f"no maps of seed {seed} in {folder}")
+    arrays = {m: np.stack([load_maps(folder, i, seed, m) for i in ids]).astype(dtype)
+              for m in METHODS}
+    with np.load(_map_file(folder, ids[0], seed)) as f:
+        y = f["y"]
+    np.savez_compressed(dest, arch_id=np.array(ids), y=y, **arrays)
+    return Path(dest)
