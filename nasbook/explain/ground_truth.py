@@ -18,6 +18,11 @@ Scores of an attribution map ``attr`` (``(n, 40)`` or ``(n, 40, 1)``) against th
   region's own share of positions, :func:`region_fraction`);
 - :func:`pointing_game`: is the position of largest ``|attr|`` inside the region?
 
+Compare with model-free maps, not only with chance: the template is louder than the noise
+around it, so ``|x|`` itself puts a third of its mass in the region and points into it for
+about 78% of the first 200 test examples (a uniform map: 21% and about 21%). A method that
+multiplies by the input (integrated gradients, input x gradient) inherits part of that.
+
 Usage::
 
     mask = nb.explain.template_mask("test")          # (1000, 40) bool, aligned with ds.x_test
