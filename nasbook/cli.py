@@ -8,6 +8,7 @@ Usage::
     nasbook show runs/demo --csv runs/demo/trials.csv
     nasbook explain runs/demo           # which decisions mattered, rules, the winner
     nasbook bench build                 # (re)build the tabular benchmark, resumable
+    nasbook bench explain-build         # explanation quality of every architecture, resumable
     nasbook report runs/demo -o report.html   # one self-contained HTML page of the search
     nasbook grade build/student/*.ipynb --json grades.json   # grade students' notebooks
     nasbook search ... --workers 2      # two local worker processes train trials in parallel

@@ -4,7 +4,7 @@ import csv
 import pytest
 
 import nasbook as nb
-from nasbook.bench.build import COLUMNS, _done_runs, build
+from nasbook.bench.build import COLUMNS, build, done_rows
 from tables import additive_table, best_test
 
 
@@ -23,7 +23,7 @@ def test_builder_trains_appends_and_resumes(tmp_path):
     build(out, seeds=[0], workers=1, limit=1, progress=False)
     with open(out, "a") as f:          # a kill mid-write leaves a torn last line
         f.write("1,0,1,16,3,max")
-    assert _done_runs(out) == {(0, 0)}  # the torn line is dropped, the finished run kept
+    assert done_rows(out) == {(0, 0)}  # the torn line is dropped, the finished run kept
     build(out, seeds=[0], workers=1, limit=1, progress=False)
     with open(out, newline="") as f:
         rows = list(csv.DictReader(f))

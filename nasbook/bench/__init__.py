@@ -5,18 +5,23 @@ Usage: ``python -m nasbook.bench build`` (resumable; see :mod:`nasbook.bench.bui
 ``nb.bench.simulate("evolution", 100)`` runs a search on it; ``nb.bench.compare([...])``
 compares strategies over many seeds (regret, evaluations to a top architecture);
 ``nb.bench.recovery(...)`` measures how well importance estimated from trials recovers the
-exact functional ANOVA of the table.
+exact functional ANOVA of the table. ``python -m nasbook.bench explain-build`` builds the
+explanation-quality table (:mod:`nasbook.bench.explain_build`), read by
+``nb.bench.load_explanations()``.
 """
 from nasbook.bench.space import DECISIONS, RECIPE, all_configs, bench_space
 from nasbook.bench.simulate import architecture_curves, curve_columns, lookup_table, simulate
 from nasbook.bench.compare import (compare, evaluations_to_top, first_top, regret_bands,
                                    regret_on_grid, regret_summary, top_architectures,
                                    top_hit_probability)
-from nasbook.bench.table import TABLE_PATH, BenchmarkError, load
+from nasbook.bench.table import (EXPLANATIONS_PATH, TABLE_PATH, BenchmarkError, load,
+                                 load_explanations)
+from nasbook.bench.explain_build import agreement_with, map_agreement
 from nasbook.bench.recovery import (QUICK as RECOVERY_QUICK, recovery, recovery_bands,
                                     recovery_summary)
 
 __all__ = ["DECISIONS", "RECIPE", "all_configs", "bench_space", "load", "TABLE_PATH",
+           "load_explanations", "EXPLANATIONS_PATH", "map_agreement", "agreement_with",
            "BenchmarkError", "simulate", "lookup_table", "curve_columns", "architecture_curves",
            "compare", "regret_on_grid", "regret_summary", "regret_bands", "top_hit_probability",
            "top_architectures", "first_top", "evaluations_to_top", "recovery",

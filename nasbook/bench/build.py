@@ -21,7 +21,8 @@ from pathlib import Path
 
 from nasbook.bench.space import DECISIONS, RECIPE, all_configs
 
-__all__ = ["build", "COLUMNS", "default_build_path"]
+__all__ = ["build", "COLUMNS", "default_build_path", "train", "recipe_data", "init_worker",
+           "done_rows"]
 
 EPOCHS = RECIPE["epochs"]
 COLUMNS = (["arch_id", "seed", *DECISIONS, "status", "params", "train_time_s",
@@ -38,18 +39,52 @@ def default_build_path() -> Path:
     return config.data_dir() / "bench" / "mnist1d_bench.csv"
 
 
-def _init_worker():
+def _exit_with_parent(parent: int, every: float = 2.0):
+    """Exit this worker once its parent is gone (a killed build must not leave workers
+    training on): the orphan is re-parented, so ``os.getppid()`` changes."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
+
+
+def init_worker():
+    """Set up a worker process: quiet TensorFlow, the recipe's thread count, and exit when
+    the parent (the build) is killed."""
+    import threading
+
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(RECIPE["threads_per_run"])
     tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
-def _train_one(arch_id: int, config: dict, seed: int) -> dict:
-    import keras
-    import numpy as np
+def train(config: dict, seed: int, dataset, space, *, epochs: int = EPOCHS):
+    """Train one architecture under :data:`RECIPE`: ``(model, history dict, seconds)``.
 
+    ``config`` holds the six decisions; ``dataset`` is the recipe's split and ``space`` the
+    benchmark space (passed in so a worker loads them once). ``epochs`` other than the recipe's
+    is for tests only.
+
+    Usage: ``model, history, s = train(all_configs()[0], 0, ds, bench_space())``
+    """
+    import keras
+
+    values = dict(config, dropout=RECIPE["dropout"], l2=RECIPE["l2"],
+                  optimizer=RECIPE["optimizer"], learning_rate=RECIPE["learning_rate"])
+    keras.utils.clear_session()
+    keras.utils.set_random_seed(seed)
+    model = space.build_model(values)
+    start = time.perf_counter()
+    history = model.fit(dataset.x_train, dataset.y_train,
+                        validation_data=(dataset.x_val, dataset.y_val), epochs=epochs,
+                        batch_size=RECIPE["batch_size"], verbose=0, shuffle=True).history
+    return model, history, time.perf_counter() - start
+
+
+def recipe_data():
+    """The recipe's dataset split and the benchmark space, loaded once per process."""
     import nasbook as nb
     from nasbook.bench.space import bench_space
 
@@ -57,17 +92,14 @@ def _train_one(arch_id: int, config: dict, seed: int) -> dict:
         _WORKER["ds"] = nb.load_dataset(RECIPE["dataset"], seed=RECIPE["split_seed"],
                                         val_fraction=RECIPE["val_fraction"])
         _WORKER["space"] = bench_space()
-    ds, space = _WORKER["ds"], _WORKER["space"]
-    values = dict(config, dropout=RECIPE["dropout"], l2=RECIPE["l2"],
-                  optimizer=RECIPE["optimizer"], learning_rate=RECIPE["learning_rate"])
-    keras.utils.clear_session()
-    keras.utils.set_random_seed(seed)
-    model = space.build_model(values)
-    start = time.perf_counter()
-    history = model.fit(ds.x_train, ds.y_train, validation_data=(ds.x_val, ds.y_val),
-                        epochs=EPOCHS, batch_size=RECIPE["batch_size"], verbose=0,
-                        shuffle=True).history
-    elapsed = time.perf_counter() - start
+    return _WORKER["ds"], _WORKER["space"]
+
+
+def _train_one(arch_id: int, config: dict, seed: int) -> dict:
+    import numpy as np
+
+    ds, space = recipe_data()
+    model, history, elapsed = train(config, seed, ds, space)
     test_loss, test_acc = model.evaluate(ds.x_test, ds.y_test, verbose=0)
     val_acc, val_loss = history["val_accuracy"], history["val_loss"]
     finite = all(np.isfinite(v) for v in val_loss) and np.isfinite(test_loss)
@@ -82,21 +114,22 @@ def _train_one(arch_id: int, config: dict, seed: int) -> dict:
     return row
 
 
-def _done_runs(path: Path) -> set:
-    """(arch_id, seed) already in the file; drops a torn last line left by a kill."""
+def done_rows(path: Path, columns=COLUMNS) -> set:
+    """(arch_id, seed) already in the CSV whose header is ``columns``; rewrites the file
+    without a torn last line left by a kill."""
     if not path.exists():
         return set()
     with open(path, newline="") as f:
         rows = list(csv.reader(f))
     if not rows:
         return set()
-    if rows[0] != COLUMNS:
+    if rows[0] != list(columns):
         raise ValueError(f"{path} has other columns than this builder writes; use another "
                          f"--out or delete it")
-    good = [r for r in rows[1:] if len(r) == len(COLUMNS)]
+    good = [r for r in rows[1:] if len(r) == len(columns)]
     if len(good) != len(rows) - 1:
         with open(path, "w", newline="") as f:
-            csv.writer(f).writerows([COLUMNS, *good])
+            csv.writer(f).writerows([list(columns), *good])
     return {(int(r[0]), int(r[1])) for r in good}
 
 
@@ -110,7 +143,7 @@ def build(out=None, *, seeds=None, workers=2, limit=None, progress=True) -> Path
     path = Path(out) if out is not None else default_build_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     seeds = list(RECIPE["seeds"] if seeds is None else seeds)
-    done = _done_runs(path)
+    done = done_rows(path)
     tasks = [(i, cfg, s) for s in seeds for i, cfg in enumerate(all_configs())
              if (i, s) not in done]
     if limit is not None:
@@ -135,7 +168,7 @@ def build(out=None, *, seeds=None, workers=2, limit=None, progress=True) -> Path
                     record(_train_one(*task))
             else:
                 with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                                         initializer=_init_worker) as pool:
+                                         initializer=init_worker) as pool:
                     futures = [pool.submit(_train_one, *task) for task in tasks]
                     try:
                         for future in as_completed(futures):

@@ -12,10 +12,12 @@ from pathlib import Path
 
 from nasbook.bench.space import DECISIONS
 
-__all__ = ["load", "TABLE_PATH", "BenchmarkError", "sha256"]
+__all__ = ["load", "load_explanations", "TABLE_PATH", "EXPLANATIONS_PATH", "BenchmarkError",
+           "sha256"]
 
-# The table ships in the repository's data/ folder, beside its README and checksum.
+# The tables ship in the repository's data/ folder, beside their README and checksums.
 TABLE_PATH = Path(__file__).resolve().parents[2] / "data" / "mnist1d_bench.csv"
+EXPLANATIONS_PATH = TABLE_PATH.with_name("mnist1d_explanations.csv")
 
 
 class BenchmarkError(ValueError):
@@ -30,6 +32,22 @@ def sha256(path) -> str:
     return h.hexdigest()
 
 
+def _check(path, verify, how):
+    if not path.exists():
+        raise BenchmarkError(f"no benchmark table at {path}. It ships in the repository's "
+                             f"data/ folder; from an installed package, pass path=..., or "
+                             f"build one with {how}.")
+    if verify:
+        sums = path.with_name(path.name + ".sha256")
+        if not sums.exists():
+            raise BenchmarkError(f"no checksum file {sums}; pass verify=False to load an "
+                                 f"unpublished table")
+        expected = sums.read_text().split()[0]
+        if sha256(path) != expected:
+            raise BenchmarkError(f"{path} does not match its published SHA-256 (it was "
+                                 f"changed or truncated); restore it with git checkout")
+
+
 def load(path=None, *, verify=True):
     """The benchmark as a DataFrame: one row per (architecture, seed), with the decisions,
     test/validation accuracy and loss, parameter count, training time and per-epoch curves
@@ -41,23 +59,43 @@ def load(path=None, *, verify=True):
     import pandas as pd
 
     path = Path(path) if path is not None else TABLE_PATH
-    if not path.exists():
-        raise BenchmarkError(f"no benchmark table at {path}. It ships in the repository's "
-                             f"data/ folder; from an installed package, pass path=..., or "
-                             f"build one with `python -m nasbook.bench build --out FILE`.")
-    if verify:
-        sums = path.with_name(path.name + ".sha256")
-        if not sums.exists():
-            raise BenchmarkError(f"no checksum file {sums}; pass verify=False to load an "
-                                 f"unpublished table")
-        expected = sums.read_text().split()[0]
-        if sha256(path) != expected:
-            raise BenchmarkError(f"{path} does not match its published SHA-256 (it was "
-                                 f"changed or truncated); restore it with git checkout")
+    _check(path, verify, "`python -m nasbook.bench build --out FILE`")
     table = pd.read_csv(path)
     missing = [c for c in ["arch_id", "seed", *DECISIONS, "test_accuracy", "val_accuracy"]
                if c not in table.columns]
     if missing:
         raise BenchmarkError(f"{path} lacks the columns {missing}")
     return tag(table, decisions=list(DECISIONS), domains=DECISIONS, objective="val_accuracy",
+               direction="max")
+
+
+def load_explanations(path=None, *, verify=True, join=True):
+    """The explanation-quality table (:mod:`nasbook.bench.explain_build`): one row per
+    (architecture, seed) with deletion/insertion AUCs, sanity and completeness scores and the
+    ground-truth region scores of integrated gradients and saliency. With ``join`` the
+    accuracy table's ``val_accuracy`` and ``test_accuracy`` of the same run are added as
+    ``bench_val_accuracy`` and ``bench_test_accuracy`` (joined on ``arch_id`` and ``seed``).
+    ``attrs`` hold the trials format with objective ``test_accuracy``.
+
+    Usage: ``ex = nb.bench.load_explanations(); ex.ig_region_mass.describe()``
+    """
+    from nasbook.trials import tag
+
+    import pandas as pd
+
+    path = Path(path) if path is not None else EXPLANATIONS_PATH
+    _check(path, verify, "`python -m nasbook.bench explain-build --out FILE` (about an hour "
+                         "on two cores)")
+    table = pd.read_csv(path)
+    missing = [c for c in ["arch_id", "seed", *DECISIONS, "test_accuracy"]
+               if c not in table.columns]
+    if missing:
+        raise BenchmarkError(f"{path} lacks the columns {missing}")
+    if join:
+        acc = load()[["arch_id", "seed", "val_accuracy", "test_accuracy"]]
+        acc = acc.rename(columns={"val_accuracy": "bench_val_accuracy",
+                                  "test_accuracy": "bench_test_accuracy"})
+        table = table.merge(acc, on=["arch_id", "seed"], how="left")
+    table = table.sort_values(["arch_id", "seed"]).reset_index(drop=True)
+    return tag(table, decisions=list(DECISIONS), domains=DECISIONS, objective="test_accuracy",
                direction="max")
