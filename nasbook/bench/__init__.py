@@ -5,13 +5,17 @@ Usage: ``python -m nasbook.bench build`` (resumable; see :mod:`nasbook.bench.bui
 ``nb.bench.simulate("evolution", 100)`` runs a search on it; ``nb.bench.compare([...])``
 compares strategies over many seeds (regret, evaluations to a top architecture);
 ``nb.bench.recovery(...)`` measures how well importance estimated from trials recovers the
-exact functional ANOVA of the table.
+exact functional ANOVA of the table; ``nb.bench.pareto_front(...)`` and
+``nb.bench.pareto_compare(...)`` do the same for several objectives (hypervolume regret).
 """
 from nasbook.bench.space import DECISIONS, RECIPE, all_configs, bench_space
 from nasbook.bench.simulate import architecture_curves, curve_columns, lookup_table, simulate
 from nasbook.bench.compare import (compare, evaluations_to_top, first_top, regret_bands,
                                    regret_on_grid, regret_summary, top_architectures,
                                    top_hit_probability)
+from nasbook.bench.pareto import (architecture_points, front_hypervolume, hypervolume_regret,
+                                  pareto_compare, pareto_front, pareto_summary,
+                                  reference_point, regret_at_budgets)
 from nasbook.bench.table import TABLE_PATH, BenchmarkError, load
 from nasbook.bench.recovery import (QUICK as RECOVERY_QUICK, recovery, recovery_bands,
                                     recovery_summary)
@@ -20,4 +24,6 @@ __all__ = ["DECISIONS", "RECIPE", "all_configs", "bench_space", "load", "TABLE_P
            "BenchmarkError", "simulate", "lookup_table", "curve_columns", "architecture_curves",
            "compare", "regret_on_grid", "regret_summary", "regret_bands", "top_hit_probability",
            "top_architectures", "first_top", "evaluations_to_top", "recovery",
-           "recovery_summary", "recovery_bands", "RECOVERY_QUICK"]
+           "recovery_summary", "recovery_bands", "RECOVERY_QUICK", "architecture_points",
+           "pareto_front", "reference_point", "front_hypervolume", "hypervolume_regret",
+           "regret_at_budgets", "pareto_compare", "pareto_summary"]
