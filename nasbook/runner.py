@@ -36,6 +36,7 @@ from nasbook import tensorboard as tb
 from nasbook.logits import predict_classes
 from nasbook.rundir import MODEL_FILE, RECORD, SearchError
 from nasbook.space.identity import architecture_key
+from nasbook.strategies.objectives import objective_value, trial_metrics_of
 
 __all__ = ["SpaceView", "check_space", "Runner", "make_tuner", "keras_tuner_patched",
            "Interrupt", "classification_metrics", "TUNER_KEYS"]
@@ -392,8 +393,14 @@ class Runner:
         record["epochs_run"] = len(monitor.history)
         record["stopped_early"] = bool(stopper.stopped_epoch > 0)
         record["metrics"] = {k: v for k, v in best.items() if k != "epoch"}
-        self._add_trial_metrics(model, record)
-        record["score"] = self._score(record["metrics"])
+        try:  # the search's trial_metrics on the trained model; a weighted objective's value
+            values, times = trial_metrics_of(self.trial_metrics, model, self.ds)
+            record["metrics"].update(values)
+            record["score"] = objective_value(self.objective, record["metrics"])
+        except (ValueError, KeyError) as exc:
+            raise _TrialFailed(str(exc)) from exc
+        if times:
+            record["trial_metrics_time_s"] = times
         tmp = trial_dir / f"partial-{os.getpid()}.keras"
         model.save(tmp)
         os.replace(tmp, trial_dir / MODEL_FILE)
@@ -401,37 +408,6 @@ class Runner:
         record["status"] = "completed"
         self._finish(trial_dir / RECORD, record)
         return self._metrics_for_oracle(record)
-
-    def _add_trial_metrics(self, model, record):
-        """Compute every ``trial_metrics`` function on the trained model (at its best epoch)
-        into ``record["metrics"]``, and the seconds each took into
-        ``record["trial_metrics_time_s"]``."""
-        times = {}
-        for name, fn in self.trial_metrics.items():
-            t0 = time.perf_counter()
-            try:
-                value = float(fn(model, self.ds))
-            except Exception as exc:
-                raise _TrialFailed(f"trial metric {name!r} raised {type(exc).__name__}: "
-                                   f"{exc}") from exc
-            times[name] = time.perf_counter() - t0
-            if not math.isfinite(value):
-                raise _TrialFailed(f"trial metric {name!r} returned {value}, not a finite "
-                                   f"number")
-            record["metrics"][name] = value
-        if times:
-            record["trial_metrics_time_s"] = times
-
-    def _score(self, metrics) -> float:
-        """The trial's score: its objective's value; a weighted objective's value is computed
-        from the metrics and recorded among them under the objective's name."""
-        if not hasattr(self.objective, "value"):
-            return float(metrics[self.objective.name])
-        try:
-            metrics[self.objective.name] = float(self.objective.value(metrics))
-        except KeyError as exc:
-            raise _TrialFailed(str(exc)) from exc
-        return metrics[self.objective.name]
 
     def _duplicate(self, path, record, original_id):
         original = self.records.get(original_id) or {}

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import difflib
 import math
+import time
 
 import keras_tuner as kt
 
-__all__ = ["Weighted", "weighted", "ObjectiveError"]
+__all__ = ["Weighted", "weighted", "ObjectiveError", "trial_metrics_of", "objective_value"]
 
 
 class ObjectiveError(KeyError):
@@ -104,3 +105,32 @@ class Weighted(kt.Objective):
 def weighted(weights, name="weighted", select_epoch_by=None) -> Weighted:
     """A scalarised objective: ``weighted({"val_accuracy": 1.0, "faithfulness": 0.5})``."""
     return Weighted(weights, name=name, select_epoch_by=select_epoch_by)
+
+
+def trial_metrics_of(trial_metrics: dict, model, dataset) -> tuple:
+    """``({name: fn(model, dataset)}, {name: seconds it took})`` for every function of
+    ``trial_metrics``; a ValueError names a function that raised or returned no finite
+    number. Usage (what nb.search's runner does after training a trial):
+    ``values, seconds = trial_metrics_of({"size": lambda m, d: m.count_params()}, model, ds)``
+    """
+    values, times = {}, {}
+    for name, fn in trial_metrics.items():
+        t0 = time.perf_counter()
+        try:
+            value = float(fn(model, dataset))
+        except Exception as exc:
+            raise ValueError(f"trial metric {name!r} raised {type(exc).__name__}: {exc}") from exc
+        times[name] = time.perf_counter() - t0
+        if not math.isfinite(value):
+            raise ValueError(f"trial metric {name!r} returned {value}, not a finite number")
+        values[name] = value
+    return values, times
+
+
+def objective_value(objective, metrics: dict) -> float:
+    """A trial's score from its recorded ``metrics``: the objective's metric, or a weighted
+    objective's sum (then also recorded in ``metrics`` under the objective's name)."""
+    if not hasattr(objective, "value"):
+        return float(metrics[objective.name])
+    metrics[objective.name] = float(objective.value(metrics))
+    return metrics[objective.name]
