@@ -15,7 +15,7 @@ log10(parameter count) minimised, a real trade-off that the shipped accuracy tab
 
 Usage: .venv/bin/python benchmarks/explainable_search.py [--seeds 100]
        [--table data/mnist1d_bench.csv] [--join EXTRA.csv]
-       [--objectives val_accuracy:max log10_params:min] [--budgets 10 25 50 100 200]
+       [--objectives val_accuracy:max log10_params:min] [--budgets 10 25 50 100]
        [--weights 1 -0.41] [--population 10] [--save frame.csv]
 """
 import argparse
@@ -61,7 +61,7 @@ def main():
     parser.add_argument("--join", default=None,
                         help="a second CSV joined on arch_id (e.g. explanation quality)")
     parser.add_argument("--objectives", nargs=2, default=STAND_IN, metavar="COLUMN:DIR")
-    parser.add_argument("--budgets", nargs="+", type=int, default=[10, 25, 50, 100, 200])
+    parser.add_argument("--budgets", nargs="+", type=int, default=[10, 25, 50, 100])
     parser.add_argument("--weights", nargs=2, type=float, default=None,
                         help="scalarised evolution's weights (default: +-1 / the "
                              "objective's range over the table, signed by its direction)")

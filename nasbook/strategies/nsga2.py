@@ -1,5 +1,6 @@
-"""NSGA-II-style multi-objective evolution (Deb et al. 2002, "A fast and elitist
-multiobjective genetic algorithm: NSGA-II"), one trial at a time.
+"""NSGA-II-style multi-objective evolution (Deb, Pratap, Agarwal and Meyarivan 2002, "A fast
+and elitist multiobjective genetic algorithm: NSGA-II", IEEE Transactions on Evolutionary
+Computation 6(2), 182-197, doi:10.1109/4235.996017), one trial at a time.
 
 Each trial reports several metrics (e.g. ``val_accuracy`` and a faithfulness score); the
 oracle optimises all of them at once and keeps a *front* of trade-offs rather than one best:
@@ -76,6 +77,7 @@ class NSGA2Oracle(EvolutionOracle):
                          population_size=population_size, sample_size=2,
                          crossover_rate=crossover_rate, **kwargs)
         self.objectives = check_objectives(objectives)
+        self._points = {}  # trial id -> its objective values (a finished trial's never change)
 
     @property
     def metric_names(self) -> list:
@@ -84,6 +86,8 @@ class NSGA2Oracle(EvolutionOracle):
 
     def point(self, trial) -> np.ndarray | None:
         """The trial's value of every objective (None if one is missing or not finite)."""
+        if trial.trial_id in self._points:
+            return self._points[trial.trial_id]
         out = []
         for name in self.metric_names:
             if not trial.metrics.exists(name):
@@ -92,7 +96,8 @@ class NSGA2Oracle(EvolutionOracle):
             if value is None or not math.isfinite(value):
                 return None
             out.append(float(value))
-        return np.array(out)
+        self._points[trial.trial_id] = np.array(out)
+        return self._points[trial.trial_id]
 
     def ranked(self):
         """``(trials, front number, crowding distance)`` of the finished trials that
