@@ -69,9 +69,13 @@ def test_the_trial_metric_is_recorded_and_the_weighted_objective_uses_it(weighte
     # the manifest says what was optimised, the strategy saw the metric (keras-tuner's file)
     assert result.manifest["objective"]["weights"] == OBJECTIVE
     assert result.manifest["objective"]["trial_metrics"] == ["deletion_auc"]
+    scores = {}
     for path in sorted(result.run_dir.glob("trial_*/trial.json")):
-        seen = json.loads(path.read_text())["metrics"]["metrics"]
-        assert {"deletion_auc", "weighted", "val_accuracy"} <= set(seen)
+        kt_trial = json.loads(path.read_text())
+        assert {"deletion_auc", "weighted", "val_accuracy"} <= set(kt_trial["metrics"]["metrics"])
+        scores[int(kt_trial["trial_id"])] = kt_trial["score"]
+    # the score the strategy ranks trials by is the weighted value
+    assert scores == pytest.approx(trials.weighted.to_dict())
 
 
 def test_the_recorded_metric_is_that_of_the_saved_model(weighted_run, ds):
