@@ -173,3 +173,61 @@ def test_a_scalarised_objective_in_simulate():
     with pytest.raises(ValueError, match="no column"):
         nb.bench.simulate("evolution", 5, table=table,
                           objective=nb.strategies.weighted({"val_accuracy": 1, "costs": -1}))
+
+
+def test_nsga2_elite_is_the_best_by_front_then_crowding():
+    """The oracle's elite after 20 trials, against a brute-force reference written here:
+    fronts by repeated peeling with pairwise dominance, crowding by its textbook formula."""
+    import keras_tuner as kt
+
+    from nasbook.strategies.base import drive
+
+    hp = kt.HyperParameters()
+    hp.Choice("a", list(range(6)))
+    hp.Choice("b", list(range(6)))
+    oracle = nb.strategies.get("nsga2", objectives=[("f", "max"), ("g", "min")],
+                               population_size=5, max_trials=20, seed=1)
+    oracle.hyperparameters = hp
+    history = drive(oracle, lambda v: {"val_accuracy": 0.0, "f": v["a"] + v["b"],
+                                       "g": (v["a"] - 2) ** 2 + v["b"]}, 20, persist=False)
+    pts = {h["trial"]: (h["metrics"]["f"], h["metrics"]["g"]) for h in history}
+
+    def dominates(p, q):
+        return p[0] >= q[0] and p[1] <= q[1] and p != q
+
+    left, fronts = dict(pts), []
+    while left:
+        front = [t for t in left if not any(dominates(left[u], left[t]) for u in left)]
+        fronts.append(front)
+        for t in front:
+            del left[t]
+    order, crowd = [], {}
+    for front in fronts:
+        crowd.update({t: 0.0 for t in front})
+        for j in (0, 1):
+            ranked = sorted(front, key=lambda t: (-pts[t][0], t) if j == 0 else (pts[t][1], t))
+            vals = [pts[t][j] for t in ranked]
+            span = abs(vals[-1] - vals[0])
+            for i, t in enumerate(ranked):
+                if i in (0, len(ranked) - 1) or len(ranked) <= 2:
+                    crowd[t] = np.inf
+                elif span > 0 and crowd[t] != np.inf:
+                    crowd[t] += abs(vals[i + 1] - vals[i - 1]) / span
+        order.append(sorted(front, key=lambda t: -crowd[t]))
+    elite = [t.trial_id for t, _, _ in oracle.population()]
+    # the elite is filled front by front; from the front that does not fit whole it takes the
+    # points of largest crowding distance (ties may be broken either way)
+    need, expect_full, last = 5, [], None
+    for front in order:
+        if len(front) <= need:
+            expect_full += front
+            need -= len(front)
+        else:
+            last = front
+            break
+    assert set(expect_full) <= set(elite)
+    if last is not None:
+        extra = [t for t in elite if t not in expect_full]
+        assert set(extra) <= set(last) and len(extra) == 5 - len(expect_full)
+        rejected = [t for t in last if t not in extra]
+        assert min(crowd[t] for t in extra) >= max(crowd[t] for t in rejected)
