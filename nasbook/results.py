@@ -108,8 +108,10 @@ class SearchResult:
         Columns: status, one column per decision (empty where the decision did not shape the
         model, e.g. the units of a layer that was not built), the objective, the other metrics
         at the trial's best epoch, params, train_time_s, duration_s, epochs_run, best_epoch,
-        architecture, duplicate_of, failure_reason. ``attrs`` hold the trials format
-        (:mod:`nasbook.trials`): decisions, domains, objective, direction.
+        architecture, duplicate_of, failure_reason; then the search's ``trial_metrics``, each
+        with ``<name>_time_s``, the seconds it took (a duplicate reuses the value and took
+        none). ``attrs`` hold the trials format (:mod:`nasbook.trials`): decisions, domains,
+        objective, direction.
         """
         return trials_format.tag(self._trials_table(), decisions=self.decisions,
                                  domains=self.domains, objective=self.objective,
@@ -131,6 +133,11 @@ class SearchResult:
             for name in _METRIC_ORDER:
                 if name != self.objective:
                     row[name] = metrics.get(name)
+            for name, value in metrics.items():   # trial_metrics of the search, and their cost
+                if name not in row and name not in _METRIC_ORDER:
+                    row[name] = value
+            for name, seconds in (rec.get("trial_metrics_time_s") or {}).items():
+                row[f"{name}_time_s"] = seconds
             for name in ("params", "train_time_s", "duration_s", "epochs_run", "best_epoch",
                          "architecture", "duplicate_of", "failure_reason"):
                 row[name] = rec.get(name)

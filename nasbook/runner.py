@@ -6,7 +6,8 @@
   ``keras_tuner.HyperModel`` or a build function), and :func:`check_space`, which builds its
   default model once before keras-tuner sees it;
 - :class:`Runner`: trains one trial (early stopping at the best epoch, per-epoch history and
-  validation precision/recall/F1, NaN detection), recognises duplicates by
+  validation precision/recall/F1, NaN detection), computes the search's ``trial_metrics`` on
+  the trained model and a scalarised (weighted) objective, recognises duplicates by
   :func:`nasbook.space.identity.architecture_key`, writes the trial's record and **hands it
   back** (``runner.last_record``), so the loop keeps the best score in memory;
 - :func:`make_tuner`: a keras-tuner Tuner whose ``run_trial`` is the runner's;
@@ -35,6 +36,7 @@ from nasbook import tensorboard as tb
 from nasbook.logits import predict_classes
 from nasbook.rundir import MODEL_FILE, RECORD, SearchError
 from nasbook.space.identity import architecture_key
+from nasbook.strategies.objectives import objective_value, trial_metrics_of
 
 __all__ = ["SpaceView", "check_space", "Runner", "make_tuner", "keras_tuner_patched",
            "Interrupt", "classification_metrics", "TUNER_KEYS"]
@@ -272,8 +274,12 @@ class Runner:
     """Trains one trial: the keras-tuner Tuner subclass delegates ``run_trial`` here."""
 
     def __init__(self, view, ds, objective, epochs, patience, batch_size, seed, run_dir,
-                 progress=None, records=None, tensorboard=False):
+                 progress=None, records=None, tensorboard=False, trial_metrics=None):
         self.tensorboard = tensorboard  # write TensorBoard logs per trial (nasbook/tensorboard)
+        # {name: fn(model, dataset) -> float}, computed once per trained trial at its best epoch
+        self.trial_metrics = dict(trial_metrics or {})
+        # the per-epoch metric that picks the best epoch (a weighted objective names its own)
+        self.monitor = getattr(objective, "epoch_objective", objective)
         self.view = view
         self.ds = ds
         self.num_classes = rundir.num_classes(ds)
@@ -362,7 +368,7 @@ class Runner:
 
         monitor = _make_monitor()(self.ds.x_val, self.ds.y_val, self.num_classes, on_epoch)
         stopper = keras.callbacks.EarlyStopping(
-            monitor=self.objective.name, mode=self.objective.direction,
+            monitor=self.monitor.name, mode=self.monitor.direction,
             patience=self.patience if self.patience else epochs, restore_best_weights=True)
         extra = [tb.epoch_callback(self.run_dir, trial)] if self.tensorboard else []
         t0 = time.perf_counter()
@@ -378,16 +384,23 @@ class Runner:
         by_epoch = {row["epoch"]: row for row in monitor.history}
         best_epoch = stopper.best_epoch if stopper.best_epoch in by_epoch else None
         if best_epoch is None:  # objective never improved on -inf/inf: it was never finite
-            raise _TrialFailed(f"the objective {self.objective.name} was never a finite number")
+            raise _TrialFailed(f"the objective {self.monitor.name} was never a finite number")
         best = by_epoch[best_epoch]
-        if self.objective.name not in best:
-            raise _TrialFailed(f"the objective {self.objective.name!r} is not among the "
+        if self.monitor.name not in best:
+            raise _TrialFailed(f"the objective {self.monitor.name!r} is not among the "
                                f"logged metrics {sorted(best)}")
         record["best_epoch"] = int(best_epoch)
         record["epochs_run"] = len(monitor.history)
         record["stopped_early"] = bool(stopper.stopped_epoch > 0)
         record["metrics"] = {k: v for k, v in best.items() if k != "epoch"}
-        record["score"] = float(best[self.objective.name])
+        try:  # the search's trial_metrics on the trained model; a weighted objective's value
+            values, times = trial_metrics_of(self.trial_metrics, model, self.ds)
+            record["metrics"].update(values)
+            record["score"] = objective_value(self.objective, record["metrics"])
+        except (ValueError, KeyError) as exc:
+            raise _TrialFailed(str(exc)) from exc
+        if times:
+            record["trial_metrics_time_s"] = times
         tmp = trial_dir / f"partial-{os.getpid()}.keras"
         model.save(tmp)
         os.replace(tmp, trial_dir / MODEL_FILE)
@@ -423,6 +436,8 @@ class Runner:
     def _metrics_for_oracle(self, record) -> dict:
         metrics = {k: float(v) for k, v in (record.get("metrics") or {}).items()
                    if isinstance(v, (int, float)) and math.isfinite(v)}
+        if isinstance(record.get("params"), int):   # a model-size objective (nsga2)
+            metrics.setdefault("params", float(record["params"]))
         if self.objective.name not in metrics:
             metrics[self.objective.name] = float(record["score"])
         return metrics

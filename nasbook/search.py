@@ -55,6 +55,15 @@ processes; this process serves the strategy's Oracle with keras-tuner's gRPC chi
 ``nasbook worker`` (``workers=0``: only those); there is no authentication, so keep it on a
 private network. The run directory is the same as with ``workers=1`` (this process).
 
+Several objectives: ``trial_metrics={"faithfulness": fn}`` computes ``fn(model, dataset) ->
+float`` on every trained model (at its best epoch) and records it beside Keras' metrics (in the
+trial record, ``SearchResult.trials`` with its cost in seconds as ``faithfulness_time_s``, and
+the metrics the strategy sees). ``objective=nb.strategies.weighted({"val_accuracy": 1.0,
+"faithfulness": 0.5})`` optimises a weighted sum of recorded metrics (its best epoch is picked by
+``val_accuracy``); ``strategy="nsga2", objectives=[("val_accuracy", "max"), ("faithfulness",
+"max")]`` keeps a Pareto front instead. A metric name nothing records is refused before training.
+Both run in this process only (not with ``workers``/``listen``).
+
 TensorBoard: ``tensorboard=True`` writes per-epoch scalars and an HParams record per trial under
 ``run_dir/tensorboard`` (:mod:`nasbook.tensorboard`); ``nasbook tensorboard RUN_DIR`` shows them.
 
@@ -94,7 +103,7 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
            time_budget=None, target=None, epochs=10, early_stopping_patience=3,
            batch_size=64, run_dir="runs/search", overwrite=False, seed=0,
            max_consecutive_failures=3, progress=True, workers=1, listen=None,
-           tensorboard=True, **strategy_options):
+           tensorboard=True, trial_metrics=None, **strategy_options):
     """Search ``space`` on ``dataset`` with a strategy; return a SearchResult read from run_dir.
 
     Args: ``dataset`` a nasbook Dataset (train split trains, validation split scores);
@@ -106,7 +115,8 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
     again resumes; ``overwrite=True`` starts afresh); ``seed`` (same seed, same sequence);
     ``max_consecutive_failures``; ``progress`` (a bar); ``workers`` (processes training
     trials) and ``listen`` ("host:port" for ``nasbook worker``s elsewhere), see "Parallel and
-    distributed" above; ``tensorboard`` (see above); ``**strategy_options`` for the strategy.
+    distributed" above; ``tensorboard``, ``trial_metrics`` and a weighted ``objective`` (see
+    above); ``**strategy_options`` for the strategy.
 
     Usage: ``result = nb.search(ds, space, "random", max_trials=10, run_dir="runs/a")``
     """
@@ -118,17 +128,17 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
                 seed, max_consecutive_failures)
     _check_dataset(dataset)
     distributed.check_args(workers, listen)
-    objective = _objective(objective)
+    objective, trial_metrics = _objective(objective, trial_metrics, workers, listen)
     view = SpaceView(space)
     check_space(view, dataset)
     oracle, strategy_name = _strategy(strategy, objective, view, max_trials, epochs, seed,
-                                      strategy_options)
+                                      strategy_options, trial_metrics)
 
     run_dir = Path(run_dir).expanduser().resolve()
     request = {
         "dataset": rundir.dataset_signature(dataset), "space": rundir.space_signature(space),
         "strategy": strategy_name, "strategy_options": rundir.jsonable(strategy_options),
-        "objective": {"name": objective.name, "direction": objective.direction},
+        "objective": _objective_record(objective, trial_metrics),
         "max_trials": max_trials, "time_budget": time_budget, "target": target,
         "epochs": epochs, "early_stopping_patience": early_stopping_patience,
         "batch_size": batch_size, "seed": int(seed),
@@ -137,7 +147,8 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
                          max_trials=max_trials, time_budget=time_budget, target=target)
     bar = Progress(progress, max_trials, time_budget, objective)
     runner = Runner(view, dataset, objective, epochs, early_stopping_patience, batch_size,
-                    int(seed), run_dir, bar.epoch, tensorboard=tensorboard)
+                    int(seed), run_dir, bar.epoch, tensorboard=tensorboard,
+                    trial_metrics=trial_metrics)
     stops = _Stops(max_trials, time_budget, target, max_consecutive_failures, objective)
     with keras_tuner_patched(), Interrupt.installed():
         try:
@@ -275,16 +286,68 @@ class _Stops:
                 f"rates) and call search again to resume, or raise max_consecutive_failures.")
 
 
-def _objective(objective):
+def _objective(objective, trial_metrics, workers, listen):
+    """The objective as a keras_tuner.Objective and ``trial_metrics`` as a dict, checked: the
+    terms of a weighted objective must be recorded metrics (Keras' or ``trial_metrics``)."""
     from nasbook import strategies
 
     try:
-        return strategies.make_objective(objective)
+        objective = strategies.make_objective(objective)
     except strategies.StrategyError as exc:
         raise SearchError(str(exc)) from None
+    trial_metrics = _check_trial_metrics(trial_metrics)
+    known = [*strategies.OBJECTIVES, *trial_metrics]
+    for metric in getattr(objective, "weights", {}):
+        if metric not in known:
+            raise SearchError(f"the weighted objective uses {metric!r}, which no trial records;"
+                              f" recorded metrics: {', '.join(known)}. Compute it with "
+                              f"trial_metrics={{{metric!r}: fn}} (fn(model, dataset) -> float).")
+    if objective.name in trial_metrics:
+        raise SearchError(f"the objective {objective.name!r} is computed after training, so it "
+                          f"cannot pick each trial's best epoch; optimise "
+                          f"nb.strategies.weighted({{{objective.name!r}: 1.0}}, "
+                          f"select_epoch_by='val_accuracy') instead")
+    if (trial_metrics or hasattr(objective, "weights")) and (workers != 1 or listen):
+        raise SearchError("trial_metrics and weighted objectives run in this process only "
+                          "(worker processes cannot receive the functions); use workers=1 "
+                          "without listen")
+    return objective, trial_metrics
 
 
-def _strategy(strategy, objective, view, max_trials, epochs, seed, strategy_options):
+def _check_trial_metrics(trial_metrics) -> dict:
+    """``{name: fn(model, dataset) -> float}``, checked (None -> {})."""
+    from nasbook import strategies
+
+    if trial_metrics is None:
+        return {}
+    if not isinstance(trial_metrics, dict):
+        raise SearchError(f"trial_metrics must be a dict {{name: fn(model, dataset) -> "
+                          f"float}}, got {type(trial_metrics).__name__}")
+    for name, fn in trial_metrics.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise SearchError(f"trial metric names must be identifiers such as 'faithfulness',"
+                              f" got {name!r}")
+        if name in strategies.OBJECTIVES or name == "params":
+            raise SearchError(f"trial metric {name!r} would replace a metric the search "
+                              f"already records; give it another name")
+        if not callable(fn):
+            raise SearchError(f"trial metric {name!r} must be a function (model, dataset) -> "
+                              f"float, got {type(fn).__name__}")
+    return dict(trial_metrics)
+
+
+def _objective_record(objective, trial_metrics) -> dict:
+    """What the manifest records of the objective (a resumed search must match it)."""
+    out = {"name": objective.name, "direction": objective.direction}
+    if hasattr(objective, "describe"):
+        out = objective.describe()
+    if trial_metrics:
+        out["trial_metrics"] = sorted(trial_metrics)
+    return out
+
+
+def _strategy(strategy, objective, view, max_trials, epochs, seed, strategy_options,
+              trial_metrics=None):
     """The Oracle (a name from the registry, or one the caller made) and the strategy's name;
     nasbook applies its own failure policy (with reasons) and keras-tuner prints nothing."""
     import keras_tuner
@@ -315,6 +378,13 @@ def _strategy(strategy, objective, view, max_trials, epochs, seed, strategy_opti
     else:
         raise SearchError(f"strategy must be a name ({', '.join(strategies.available())}) or a "
                           f"keras_tuner Oracle, got {type(strategy).__name__}")
+    needed = [m for m in getattr(oracle, "metric_names", []) if m not in
+              [*strategies.OBJECTIVES, "params", objective.name, *(trial_metrics or {})]]
+    if needed:
+        raise SearchError(f"strategy {strategy_name!r} optimises {needed}, which no trial "
+                          f"records; compute them with trial_metrics={{name: fn}} (fn(model, "
+                          f"dataset) -> float) or choose among {', '.join(strategies.OBJECTIVES)}"
+                          f", params")
     oracle.max_consecutive_failed_trials = 10 ** 9
     oracle.max_retries_per_trial = 0
     oracle.verbose = 0

@@ -7,13 +7,17 @@ compares strategies over many seeds (regret, evaluations to a top architecture);
 ``nb.bench.recovery(...)`` measures how well importance estimated from trials recovers the
 exact functional ANOVA of the table. ``python -m nasbook.bench explain-build`` builds the
 explanation-quality table (:mod:`nasbook.bench.explain_build`), read by
-``nb.bench.load_explanations()``.
+``nb.bench.load_explanations()``; ``nb.bench.pareto_front(...)`` and
+``nb.bench.pareto_compare(...)`` compare searches over several objectives (hypervolume regret).
 """
 from nasbook.bench.space import DECISIONS, RECIPE, all_configs, bench_space
 from nasbook.bench.simulate import architecture_curves, curve_columns, lookup_table, simulate
 from nasbook.bench.compare import (compare, evaluations_to_top, first_top, regret_bands,
                                    regret_on_grid, regret_summary, top_architectures,
                                    top_hit_probability)
+from nasbook.bench.pareto import (architecture_points, front_hypervolume, hypervolume_regret,
+                                  pareto_compare, pareto_front, pareto_summary,
+                                  reference_point, regret_at_budgets)
 from nasbook.bench.table import (EXPLANATIONS_PATH, TABLE_PATH, BenchmarkError, load,
                                  load_explanations)
 from nasbook.bench.explain_build import agreement_with, map_agreement
@@ -25,4 +29,6 @@ __all__ = ["DECISIONS", "RECIPE", "all_configs", "bench_space", "load", "TABLE_P
            "BenchmarkError", "simulate", "lookup_table", "curve_columns", "architecture_curves",
            "compare", "regret_on_grid", "regret_summary", "regret_bands", "top_hit_probability",
            "top_architectures", "first_top", "evaluations_to_top", "recovery",
-           "recovery_summary", "recovery_bands", "RECOVERY_QUICK"]
+           "recovery_summary", "recovery_bands", "RECOVERY_QUICK", "architecture_points",
+           "pareto_front", "reference_point", "front_hypervolume", "hypervolume_regret",
+           "regret_at_budgets", "pareto_compare", "pareto_summary"]

@@ -54,16 +54,22 @@ def architecture_curves(table, config, metric="val_accuracy") -> list:
     return [np.asarray(r, dtype=float) for r in table.loc[mask, columns].to_numpy()]
 
 
-def lookup_table(table, *, run_seed=None) -> pd.DataFrame:
-    """One row per architecture: mean (or one seed's) validation and test accuracy, and the
-    per-epoch validation accuracy curve when the table has one."""
+def lookup_table(table, *, run_seed=None, columns=()) -> pd.DataFrame:
+    """One row per architecture: mean (or one seed's) validation and test accuracy, the
+    per-epoch validation accuracy curve when the table has one, and the mean of every other
+    numeric column named in ``columns`` (e.g. ``params``, or a faithfulness score)."""
     rows = table[table["status"] == "completed"] if "status" in table else table
     if run_seed is not None:
         rows = rows[rows["seed"] == run_seed]
         if rows.empty:
             raise ValueError(f"the table has no runs with seed {run_seed}")
-    columns = ["val_accuracy", "test_accuracy", *curve_columns(rows)]
-    return rows.groupby(list(DECISIONS))[columns].mean()
+    missing = [c for c in columns if c not in rows.columns]
+    if missing:
+        raise ValueError(f"the table has no column(s) {missing}; its numeric columns are "
+                         f"{sorted(rows.select_dtypes('number').columns)}")
+    base = ["val_accuracy", "test_accuracy", *curve_columns(rows)]
+    extra = [c for c in dict.fromkeys(columns) if c not in base]
+    return rows.groupby(list(DECISIONS))[base + extra].mean()
 
 
 def _cost(values, full_epochs):
@@ -75,7 +81,28 @@ def _cost(values, full_epochs):
     return epochs, epochs
 
 
-def simulate(strategy, budget, seed=0, *, table=None, run_seed=None, **options):
+def _objective_and_metrics(objective, metrics, options):
+    """The oracle's objective and the table columns every trial reports besides
+    ``val_accuracy`` (``metrics``, a multi-objective strategy's ``objectives`` and the
+    terms of a scalarised objective)."""
+    if objective is None:
+        objective = kt.Objective("val_accuracy", "max")
+    if not isinstance(objective, kt.Objective):
+        raise ValueError(f"objective must be None (val_accuracy) or a keras_tuner.Objective "
+                         f"such as nb.strategies.weighted({{...}}), got {objective!r}")
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    names = list(metrics)
+    for pair in options.get("objectives") or ():
+        names.append(pair[0] if not isinstance(pair, str) else pair)
+    names += list(getattr(objective, "weights", {}))
+    if objective.name not in ("val_accuracy", *names) and not hasattr(objective, "value"):
+        names.append(objective.name)
+    return objective, [n for n in dict.fromkeys(names) if n != "val_accuracy"]
+
+
+def simulate(strategy, budget, seed=0, *, table=None, run_seed=None, objective=None,
+             metrics=(), **options):
     """Run ``strategy`` (a registry name) for ``budget`` evaluations against the table.
 
     Returns a DataFrame, one row per evaluation: the decisions, ``epochs`` (the fidelity the
@@ -95,6 +122,14 @@ def simulate(strategy, budget, seed=0, *, table=None, run_seed=None, **options):
     (the search stops earlier once it can draw no unseen architecture). The architecture it
     picks is the one with the best validation accuracy seen at any fidelity, and its
     ``test_accuracy`` is always the table's test accuracy after full training.
+
+    Several objectives: ``metrics`` names further table columns (their mean over seeds)
+    that every trial reports to the oracle and that the history records; the columns named
+    by a multi-objective strategy's ``objectives`` option (``"nsga2"``) are added to them.
+    ``objective`` (default ``val_accuracy``, maximised) may be a scalarised objective
+    (``nb.strategies.weighted({...})``) of table columns; its value is then reported too, in a
+    column of its name. ``best_val_so_far`` and ``test_of_best_so_far`` always follow the
+    validation accuracy.
     """
     from nasbook import strategies
     from nasbook.bench.table import load
@@ -102,7 +137,8 @@ def simulate(strategy, budget, seed=0, *, table=None, run_seed=None, **options):
 
     name = str(strategy).strip().lower()
     table = load() if table is None else table
-    scores = lookup_table(table, run_seed=run_seed)
+    objective, extra = _objective_and_metrics(objective, metrics, options)
+    scores = lookup_table(table, run_seed=run_seed, columns=extra)
     curves = curve_columns(scores)
     full_epochs = len(curves) or RECIPE["epochs"]
     if name in MULTI_FIDELITY:
@@ -120,6 +156,7 @@ def simulate(strategy, budget, seed=0, *, table=None, run_seed=None, **options):
     test = scores["test_accuracy"].to_numpy()
     curve = scores[curves].to_numpy() if curves else None
     index = {key: i for i, key in enumerate(scores.index)}
+    extra_values = scores[extra].to_numpy() if extra else None
 
     def evaluate(values):
         key = tuple(values[n] for n in names)   # tuner/* keys are not decisions: ignored
@@ -127,10 +164,15 @@ def simulate(strategy, budget, seed=0, *, table=None, run_seed=None, **options):
             raise KeyError(f"architecture {dict(zip(names, key))} is not in the table")
         if "tuner/epochs" in values:
             return curve[index[key], int(values["tuner/epochs"]) - 1]
-        return val[index[key]]
+        if not extra:
+            return val[index[key]]
+        out = {"val_accuracy": val[index[key]], **dict(zip(extra, extra_values[index[key]]))}
+        if objective.name not in out:
+            out[objective.name] = objective.value(out)
+        return out
 
-    oracle = strategies.get(name, objective=kt.Objective("val_accuracy", "max"),
-                            max_trials=budget, seed=seed, **options)
+    oracle = strategies.get(name, objective=objective, max_trials=budget, seed=seed,
+                            **options)
     hp = kt.HyperParameters()
     bench_space().declare(hp)
     oracle.hyperparameters = hp
@@ -142,6 +184,8 @@ def simulate(strategy, budget, seed=0, *, table=None, run_seed=None, **options):
         i = index.get(key)
         seen = h["score"] if i is not None else np.nan
         final_test = test[i] if i is not None else np.nan
+        reported = h.get("metrics", {})
+        seen = reported.get("val_accuracy", seen)
         if seen > best_val:
             best_val, best_test = seen, final_test
         epochs, cost = _cost(h["values"], full_epochs)
@@ -149,6 +193,9 @@ def simulate(strategy, budget, seed=0, *, table=None, run_seed=None, **options):
         rows.append({"evaluation": step, **dict(zip(names, key)), "epochs": epochs,
                      "cost_epochs": cost, "cumulative_epochs": spent, "val_accuracy": seen,
                      "test_accuracy": final_test, "best_val_so_far": best_val,
-                     "test_of_best_so_far": best_test})
+                     "test_of_best_so_far": best_test,
+                     **{c: reported.get(c, np.nan) for c in extra},
+                     **({objective.name: h["score"]} if objective.name != "val_accuracy"
+                        else {})})
     return tag(pd.DataFrame(rows), decisions=names, domains=DECISIONS, objective="val_accuracy",
                direction="max")

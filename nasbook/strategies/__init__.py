@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 __all__ = ["StrategyError", "available", "get", "register", "options", "describe",
-           "make_objective", "OBJECTIVES"]
+           "make_objective", "OBJECTIVES", "weighted", "Weighted", "ObjectiveError"]
 
 
 class StrategyError(ValueError):
@@ -55,7 +55,8 @@ OBJECTIVES = {
 def make_objective(objective="val_accuracy"):
     """A ``keras_tuner.Objective`` from a name such as ``"val_accuracy"`` or ``"val_loss"``.
 
-    Usage: ``make_objective("val_f1")`` -> Objective(name="val_f1", direction="max")
+    Usage: ``make_objective("val_f1")`` -> Objective(name="val_f1", direction="max"); a
+    scalarised objective (:func:`weighted`) is a ``keras_tuner.Objective`` and passes as is.
     """
     import keras_tuner
 
@@ -221,3 +222,7 @@ register("random", random, "random search (keras-tuner): independent uniform dra
 register("bayesian", bayesian, "Bayesian optimisation (keras-tuner): Gaussian process + UCB")
 register("hyperband", hyperband,
          "Hyperband (keras-tuner): successive halving of epochs over brackets")
+
+
+# Scalarised objectives (several recorded metrics in one score): nasbook/strategies/objectives.py
+from nasbook.strategies.objectives import ObjectiveError, Weighted, weighted  # noqa: E402

@@ -180,8 +180,11 @@ def drive(oracle, evaluate, n_trials=None, *, directory=None, persist=True,
     """Run ``oracle`` against a scoring function instead of training: the simulated search.
 
     ``evaluate(values) -> float`` scores a configuration in the objective's own units (or
-    raises, which records a failed trial). Returns a list of dicts ``{"trial", "values",
-    "score", "status"}`` in the order the trials ended. The oracle keeps its normal files in
+    raises, which records a failed trial); it may instead return a dict of several metrics
+    (``{name: value}``, the objective's among them), all of which the oracle receives, as a
+    multi-objective oracle needs. Returns a list of dicts ``{"trial", "values", "score",
+    "status"}`` (plus ``"metrics"`` when ``evaluate`` returns a dict) in the order the trials
+    ended. The oracle keeps its normal files in
     ``directory`` (a temporary one by default), so it can be reloaded like a real search;
     ``persist=False`` skips those writes, which makes a simulation many times faster.
     """
@@ -201,9 +204,18 @@ def drive(oracle, evaluate, n_trials=None, *, directory=None, persist=True,
         if trial.status != RUNNING:
             raise RuntimeError(f"oracle returned status {trial.status!r} with nothing running; "
                                f"a simulated search runs one trial at a time")
+        metrics = None
         try:
-            score = float(evaluate(dict(trial.hyperparameters.values)))
-            oracle.update_trial(trial.trial_id, {name: score})
+            answer = evaluate(dict(trial.hyperparameters.values))
+            if isinstance(answer, dict):
+                metrics = {str(k): float(v) for k, v in answer.items()}
+                if name not in metrics:
+                    raise KeyError(f"evaluate returned metrics {sorted(metrics)} without the "
+                                   f"objective {name!r}")
+                score = metrics[name]
+            else:
+                score = float(answer)
+            oracle.update_trial(trial.trial_id, metrics or {name: score})
             trial.status = COMPLETED
         except Exception as exc:  # a failed evaluation is a failed trial, not a crash
             score, trial.status = float("nan"), trial_module.TrialStatus.FAILED
@@ -212,4 +224,6 @@ def drive(oracle, evaluate, n_trials=None, *, directory=None, persist=True,
         oracle.save()  # end_trial saves before it forgets the trial was running; save again
         history.append({"trial": trial.trial_id, "values": dict(trial.hyperparameters.values),
                         "score": score, "status": trial.status})
+        if metrics is not None:
+            history[-1]["metrics"] = metrics
     return history
