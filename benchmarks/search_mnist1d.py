@@ -61,11 +61,11 @@ PROJECT_SPACE = {
 }
 
 # The training decisions of the ``human`` space (the table fixes none of them).
-HUMAN_TRAINING = {"shift": [10, 20], "learning_rate": [1e-3, 3e-3], "dropout": [0.0, 0.2],
+HUMAN_TRAINING = {"shift": [10, 20], "learning_rate": [3e-3, 1e-2], "dropout": [0.0, 0.2],
                   "l2": [0.0], "optimizer": ["adam"], "n_dense": [0]}
 
 
-def warm_start(top=4):
+def warm_start(top=3):
     """The architecture choices of the table's ``top`` best architectures by mean validation
     accuracy (a dict of preset overrides), and those architectures (a DataFrame)."""
     import nasbook as nb
@@ -80,7 +80,7 @@ def warm_start(top=4):
     return choices, best
 
 
-def human_space(ds, top=4):
+def human_space(ds, top=3):
     """The 15-minute space: the table's best architecture choices + the training decisions."""
     import nasbook as nb
 
@@ -148,7 +148,7 @@ def main(argv=None):
     parser.add_argument("--space", default="human",
                         help="'human' (default: the 15-minute recipe), 'project' (notebook "
                              "06's space) or a preset: mlp, cnn, residual_cnn")
-    parser.add_argument("--warm-top", type=int, default=4,
+    parser.add_argument("--warm-top", type=int, default=3,
                         help="the human space offers the choices of the table's N best "
                              "architectures by validation accuracy")
     parser.add_argument("--strategy", default="random")
