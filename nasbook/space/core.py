@@ -294,8 +294,9 @@ class SearchSpace(keras_tuner.HyperModel):
                                      f"layer, or a flat input {self.input_shape}); put "
                                      f"convolutions and pooling before Dense layers")
             if layer.kind == "shift" and (self.rank != 1 or flat):
-                raise SpaceError(f"{where}: shift augmentation rolls 1-D signals of shape "
-                                 f"(length, channels) and goes first, but the input there has "
+                raise SpaceError(f"layer {layer.label}: shift augmentation rolls 1-D signals "
+                                 f"of shape (length, channels) and goes first, but the input "
+                                 f"there has "
                                  f"shape {self.input_shape if self.rank != 1 else 'flat'}; "
                                  f"remove the shift decision for this input")
             if layer.kind == "conv":
