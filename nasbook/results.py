@@ -233,6 +233,8 @@ class SearchResult:
         if not path.exists():
             raise ResultError(f"the model file {path} is missing; the run directory is "
                               f"incomplete (copied without it?)")
+        import nasbook.space.augment  # noqa: F401 (registers the layers a space may build)
+
         return keras.saving.load_model(path, compile=compile, safe_mode=True)
 
     def best_model(self, *, compile=True):

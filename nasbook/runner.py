@@ -352,6 +352,8 @@ class Runner:
             initial_epoch = int(values.get("tuner/initial_epoch", 0))
         try:
             if parent is not None:  # Hyperband: continue training the parent trial's model
+                import nasbook.space.augment  # noqa: F401 (registers RandomShift1D)
+
                 model = keras.saving.load_model(self._model_path(parent), safe_mode=True)
                 record["continues"] = parent
             else:

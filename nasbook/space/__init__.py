@@ -10,7 +10,8 @@ Usage::
 
 Modules: ``vocabulary`` (layer/activation names and their known misspellings), ``core``
 (SearchSpace), ``presets``, ``source_format``, ``branches`` (build every branch
-as an Oracle would, before searching).
+as an Oracle would, before searching), ``augment`` (the ``shift`` decision's layer: random
+circular shifts of 1-D training examples, ``preset(..., shift=[0, 10, 20])``).
 """
 from nasbook.space.branches import BranchReport, check_branches
 from nasbook.space.core import Decision, Layer, Ref, SearchSpace, Stage

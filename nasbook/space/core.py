@@ -67,10 +67,11 @@ class Decision:
 
 @dataclass
 class Layer:
-    """One layer of a stage copy. ``kind``: conv, pool, dense, dropout, flatten, global_pool.
+    """One layer of a stage copy. ``kind``: conv, pool, dense, dropout, flatten, global_pool,
+    shift (training-time shift augmentation of 1-D inputs, :mod:`nasbook.space.augment`).
 
-    ``params`` maps a parameter (filters, kernel, units, pool_size, pool_type, padding, rate)
-    to a constant or a :class:`Ref` to a decision.
+    ``params`` maps a parameter (filters, kernel, units, pool_size, pool_type, padding, rate,
+    max_shift) to a constant or a :class:`Ref` to a decision.
     """
     kind: str
     params: dict = field(default_factory=dict)
@@ -237,6 +238,9 @@ class SearchSpace(keras_tuner.HyperModel):
                 bad = f"{d.name} value {v!r} is not a non-negative integer"
             elif base == "rate" and not (isinstance(v, float) and 0.0 <= v < 1.0):
                 bad = f"dropout rate {v!r} is not in [0, 1)"
+            elif base == "shift" and not (
+                    isinstance(v, int) and not isinstance(v, bool) and v >= 0):
+                bad = f"shift {v!r} is not a number of samples >= 0"
             if bad:
                 raise SpaceError(f"{bad} in decision {d.name!r}; e.g. {self._example(d.name)}")
 
@@ -248,7 +252,7 @@ class SearchSpace(keras_tuner.HyperModel):
                     "learning_rate": "[0.001, 0.01]", "filters": "[16, 32, 64]",
                     "units": "[32, 64, 128]", "kernel": "[3, 5]", "pool": "[2]",
                     "n": "[1, 2, 3]", "repeat": "[1, 2]", "rate": "[0.2, 0.5]",
-                    "pooling": '["max", "average"]'}
+                    "pooling": '["max", "average"]', "shift": "[0, 10, 20]"}
         return examples.get(name, examples.get(name.split("_")[0], "[value]"))
 
     def _has_kind(self, kind):
@@ -289,6 +293,12 @@ class SearchSpace(keras_tuner.HyperModel):
                                      f"already flattened (by a Dense, Flatten or global pooling "
                                      f"layer, or a flat input {self.input_shape}); put "
                                      f"convolutions and pooling before Dense layers")
+            if layer.kind == "shift" and (self.rank != 1 or flat):
+                raise SpaceError(f"layer {layer.label}: shift augmentation rolls 1-D signals "
+                                 f"of shape (length, channels) and goes first, but the input "
+                                 f"there has "
+                                 f"shape {self.input_shape if self.rank != 1 else 'flat'}; "
+                                 f"remove the shift decision for this input")
             if layer.kind == "conv":
                 k = self._worst(layer.params["kernel"])
                 size = " x ".join(map(str, dims))
@@ -543,7 +553,8 @@ class SearchSpace(keras_tuner.HyperModel):
     def _kind_name(self, layer):
         r = self.rank
         return {"conv": f"Conv{r}D", "pool": "pooling", "dense": "Dense", "flatten": "Flatten",
-                "dropout": "Dropout", "global_pool": "global pooling"}.get(layer.kind, layer.kind)
+                "dropout": "Dropout", "global_pool": "global pooling",
+                "shift": "random shift (training only)"}.get(layer.kind, layer.kind)
 
     def summary(self) -> None:
         """Print :meth:`describe`."""
@@ -591,6 +602,8 @@ class SearchSpace(keras_tuner.HyperModel):
 def _build_keras(space, full):
     import keras
 
+    from nasbook.space.augment import RandomShift1D
+
     L = keras.layers
     rank = space.rank
     act, conn = full["activation"], full["connection"]
@@ -627,7 +640,11 @@ def _build_keras(space, full):
 
     for _, _, layer in space._built(full):
         kind = layer.kind
-        if kind == "conv":
+        if kind == "shift":
+            max_shift = p(layer, "max_shift")
+            if max_shift > 0:   # the identity at inference; seeded by the trial's seed
+                h = RandomShift1D(max_shift, name=name("shift"))(h)
+        elif kind == "conv":
             seen_conv = True
             filters, kernel = p(layer, "filters"), p(layer, "kernel")
             padding = p(layer, "padding", "same")

@@ -11,6 +11,10 @@ input that block sees; blocks that would get no kernel are dropped from ``n_bloc
 Overrides replace a decision's choices: ``filters``, ``kernel``, ``units`` (every copy),
 ``n_blocks``, ``n_dense``, ``pooling``, ``activation``, ``connection``, ``dropout``, ``l2``,
 ``optimizer``, ``learning_rate``; ``defaults={"n_blocks": 2}`` changes defaults.
+
+``shift=[0, 10, 20]`` (1-D inputs only) adds a training decision: the largest random circular
+shift, in samples, applied to each training example (:mod:`nasbook.space.augment`; 0 = none).
+Presets have no shift decision unless you ask for one.
 """
 from __future__ import annotations
 
@@ -65,6 +69,7 @@ def preset(name, input_shape, num_classes, **overrides) -> SearchSpace:
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise SpaceError(f"unknown preset {name!r}.{hint} Presets: {', '.join(PRESETS)}")
     spec = {k: v for k, v in PRESETS[key].items()}
+    shift = overrides.pop("shift", None)
     defaults = dict(spec.pop("defaults"))
     defaults.update(overrides.pop("defaults", None) or {})
     for k, v in overrides.items():
@@ -101,6 +106,15 @@ def preset(name, input_shape, num_classes, **overrides) -> SearchSpace:
         return Decision(name, values, d if d in values else None, group=group)
 
     decisions, stages = [], []
+    if shift is not None:   # augmentation first: it rolls the raw signal
+        shifts = list(shift) if isinstance(shift, (list, tuple)) else [shift]
+        decisions.append(Decision("shift", shifts, defaults.get("shift")
+                                  if defaults.get("shift") in shifts else None,
+                                  group="augmentation",
+                                  doc="largest random circular shift in samples (training)"))
+        stages.append(Stage(copies=[[Layer("shift", {"max_shift": Ref("shift")},
+                                           label="random shift")]], count=1,
+                            label="augmentation"))
     n_blocks = [int(n) for n in spec["n_blocks"]]
     if any(n > 0 for n in n_blocks):
         conv_name = "Conv1D" if rank == 1 else "Conv2D"
