@@ -41,7 +41,7 @@ import time
 
 import numpy as np
 
-__all__ = ["Clock", "rss_mb", "released_gradients", "COLUMNS", "PARTS"]
+__all__ = ["Clock", "rss_mb", "released_gradients", "frozen_heap", "COLUMNS", "PARTS"]
 
 # the phases that add up to total_s, in the order of a trial
 PARTS = ("build_s", "trace_s", "fit_s", "evaluate_s", "save_s", "other_s")
@@ -87,6 +87,30 @@ def released_gradients():
             for name in [k for k in registry if k not in before]:
                 if str(name).startswith("CustomGradient-"):
                     registry.pop(name, None)
+
+
+@contextlib.contextmanager
+def frozen_heap():
+    """Keep the objects that exist now out of Python's garbage collections until the block
+    ends (``gc.freeze``), so that the collection each trial starts with (Keras'
+    ``clear_session``, which frees the previous trial's model) scans only what the search
+    created: 0.25 CPU seconds per trial over ~410,000 objects (TensorFlow, Keras, a notebook's
+    own) become ~0. Objects that exist now and become cyclic garbage meanwhile are collected
+    after the block. A no-op if something else froze the heap already.
+
+    Usage: ``with frozen_heap(): run the trials``
+    """
+    import gc
+
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.collect()  # freeze no garbage
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _first_minus_median(durations) -> float:

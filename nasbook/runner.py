@@ -63,7 +63,8 @@ class _TrialFailed(Exception):
 def keras_tuner_patched():
     """keras-tuner writes its state files in place; make those writes atomic while we search,
     so a search killed mid-write (kill -9) can still be resumed. Also keep it from printing
-    the traceback of each failed trial (nasbook records the reason instead)."""
+    the traceback of each failed trial (nasbook records the reason instead), and freeze the
+    heap as it is (:func:`nasbook.phases.frozen_heap`: cheap garbage collection per trial)."""
     from keras_tuner.src import config as kt_config
     from keras_tuner.src import utils as kt_utils
 
@@ -83,7 +84,8 @@ def keras_tuner_patched():
     kt_utils.save_json = save_json
     kt_config.DEBUG = False  # else it prints the traceback of every failed trial
     try:
-        yield
+        with phases.frozen_heap():
+            yield
     finally:
         kt_utils.save_json, kt_config.DEBUG = original, debug
 
