@@ -2,12 +2,15 @@
 
 The runner (:mod:`nasbook.runner`) times every trial with a :class:`Clock` and writes the
 summary into the trial's record (``record["phases"]``, ``record["rss_mb"]``), so every search
-has them, distributed ones too; ``SearchResult.phases()`` reads them back as a table.
+has them, distributed ones too; ``SearchResult.phases()`` reads them back as a table. Two
+helpers keep trials lean: :func:`released_gradients` (memory TensorFlow would leak per traced
+training step) and :func:`frozen_heap` (cheap garbage collection between trials).
 
 The phases, in wall seconds (they add up to ``total_s``):
 
 - ``build_s``: clearing the previous trial's Keras session, seeding, building and compiling
-  the model (or loading the parent's model, for a Hyperband continuation);
+  the model (or loading the parent's model, for a Hyperband continuation), creating its
+  optimizer's and metrics' variables;
 - ``trace_s``: tracing and first-time set-up of the traced functions: the training step (the
   first training batch minus the median batch), the validation step (the same, over the
   validation batches) and the forward pass of the per-epoch metrics (a one-example warm-up);
@@ -29,8 +32,8 @@ Usage (what the runner does)::
     clock = Clock(tuner_s=seconds_since_the_previous_trial)
     with clock.phase("build"):
         model = build(hp)
-    with clock.phase("fit"):
-        model.fit(..., callbacks=[clock.callback(), ...])   # first in the list
+    model.fit(..., callbacks=[clock.callback(), ...])   # first in the list
+    # the monitor adds phases "trace" (its warm-up) and "metrics"; the runner "save", "log"
     record["phases"], record["rss_mb"] = clock.summary(), rss_mb()
 """
 from __future__ import annotations
