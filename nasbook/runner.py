@@ -6,11 +6,16 @@
   ``keras_tuner.HyperModel`` or a build function), and :func:`check_space`, which builds its
   default model once before keras-tuner sees it;
 - :class:`Runner`: trains one trial (early stopping at the best epoch, per-epoch history and
-  validation precision/recall/F1, NaN detection), computes the search's ``trial_metrics`` on
-  the trained model and a scalarised (weighted) objective, recognises duplicates by
-  :func:`nasbook.space.identity.architecture_key`, writes the trial's record and **hands it
-  back** (``runner.last_record``), so the loop keeps the best score in memory;
-- :func:`make_tuner`: a keras-tuner Tuner whose ``run_trial`` is the runner's;
+  validation precision/recall/F1, NaN detection: :mod:`nasbook.monitor`), computes the search's ``trial_metrics`` on the
+  trained model and a scalarised (weighted) objective, recognises duplicates by :func:`nasbook.space.identity.architecture_key`, writes the trial's record
+  with where its time went and the process's memory after it (:mod:`nasbook.phases`) and
+  **hands it back** (``runner.last_record``), so the loop keeps the best score in memory;
+- lean trials (measured by ``benchmarks/trial_overhead.py``): the optimizer's and metrics'
+  variables are created before training, so the training step is traced once, not twice; the
+  validation split is scored in one batch per epoch; the gradient functions TensorFlow leaks
+  per traced training step are released after each trial (flat memory);
+- :func:`make_tuner`: a keras-tuner Tuner whose ``run_trial`` is the runner's (it tells the
+  runner how long keras-tuner took between two trials);
 - :func:`keras_tuner_patched`, :class:`Interrupt`: atomic keras-tuner state files, a quiet
   keras-tuner, and a Ctrl-C that sticks.
 
@@ -31,9 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
-from nasbook import rundir
+from nasbook import phases, rundir
 from nasbook import tensorboard as tb
-from nasbook.logits import predict_classes
+from nasbook.monitor import Interrupt, classification_metrics, make_monitor  # noqa: F401
 from nasbook.rundir import MODEL_FILE, RECORD, SearchError
 from nasbook.space.identity import architecture_key
 from nasbook.strategies.objectives import objective_value, trial_metrics_of
@@ -46,6 +51,11 @@ TUNER_KEYS = ("tuner/epochs", "tuner/initial_epoch", "tuner/bracket", "tuner/rou
               "tuner/trial_id")
 
 
+# The validation split is scored after every epoch in batches this large: one step of the
+# traced validation function instead of many (the metrics do not depend on the batch size).
+_VAL_BATCH = 1024
+
+
 class _TrialFailed(Exception):
     """Raised inside a trial to record it as failed with a short reason."""
 
@@ -54,7 +64,8 @@ class _TrialFailed(Exception):
 def keras_tuner_patched():
     """keras-tuner writes its state files in place; make those writes atomic while we search,
     so a search killed mid-write (kill -9) can still be resumed. Also keep it from printing
-    the traceback of each failed trial (nasbook records the reason instead)."""
+    the traceback of each failed trial (nasbook records the reason instead), and freeze the
+    heap as it is (:func:`nasbook.phases.frozen_heap`: cheap garbage collection per trial)."""
     from keras_tuner.src import config as kt_config
     from keras_tuner.src import utils as kt_utils
 
@@ -74,7 +85,8 @@ def keras_tuner_patched():
     kt_utils.save_json = save_json
     kt_config.DEBUG = False  # else it prints the traceback of every failed trial
     try:
-        yield
+        with phases.frozen_heap():
+            yield
     finally:
         kt_utils.save_json, kt_config.DEBUG = original, debug
 
@@ -165,109 +177,6 @@ def check_space(view: SpaceView, ds) -> None:
     del model  # the first trial clears the Keras session
 
 
-# --- the per-trial callback -----------------------------------------------------------------
-
-def classification_metrics(y_true, y_pred, num_classes) -> dict:
-    """Accuracy and macro-averaged precision, recall and F1 (scikit-learn)."""
-    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
-
-    labels = list(range(num_classes))
-    p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, labels=labels,
-                                                 average="macro", zero_division=0)
-    return {"accuracy": float(accuracy_score(y_true, y_pred)), "precision": float(p),
-            "recall": float(r), "f1": float(f)}
-
-
-def _make_monitor():
-    import keras
-
-    class TrialMonitor(keras.callbacks.Callback):
-        """Adds val_precision/val_recall/val_f1 to the logs each epoch, keeps every epoch's
-        logs, stops a trial whose loss is NaN/inf (and says when), reports progress."""
-
-        def __init__(self, x_val, y_val, num_classes, on_epoch=None):
-            super().__init__()
-            self.x_val, self.y_val, self.num_classes = x_val, y_val, num_classes
-            self.on_epoch = on_epoch
-            self.history = []
-            self.nan_reason = None
-            self.epoch = 0
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch = epoch
-
-        def on_train_batch_end(self, batch, logs=None):
-            Interrupt.check()
-            loss = (logs or {}).get("loss")
-            if loss is not None and not math.isfinite(float(loss)):
-                self.nan_reason = (f"training loss became {float(loss)} at epoch "
-                                   f"{self.epoch + 1}, batch {batch + 1} (diverged: try a "
-                                   f"smaller learning rate)")
-                self.model.stop_training = True
-
-        def on_epoch_end(self, epoch, logs=None):
-            Interrupt.check()
-            logs = logs if logs is not None else {}
-            for key in ("loss", "val_loss"):
-                if key in logs and not math.isfinite(float(logs[key])) and not self.nan_reason:
-                    self.nan_reason = (f"{key} became {float(logs[key])} at epoch {epoch + 1} "
-                                       f"(diverged: try a smaller learning rate)")
-                    self.model.stop_training = True
-            if self.nan_reason:
-                return
-            pred = predict_classes(self.model, self.x_val, batch_size=1024)
-            m = classification_metrics(self.y_val, pred, self.num_classes)
-            logs["val_precision"] = m["precision"]
-            logs["val_recall"] = m["recall"]
-            logs["val_f1"] = m["f1"]
-            row = {"epoch": int(epoch)}
-            row.update({k: float(v) for k, v in logs.items()
-                        if np.ndim(v) == 0 and k != "learning_rate"})
-            self.history.append(row)
-            if self.on_epoch is not None:
-                self.on_epoch(epoch, row)
-
-    return TrialMonitor
-
-
-# --- Ctrl-C ---------------------------------------------------------------------------------
-
-class Interrupt:
-    """Make Ctrl-C stick. A KeyboardInterrupt that lands in a garbage-collector callback (Keras
-    clears its session between trials) is printed and swallowed by Python; so the handler also
-    raises a flag, which the search checks after every batch, epoch and trial."""
-
-    flag = False
-
-    @classmethod
-    def handler(cls, signum, frame):
-        cls.flag = True
-        raise KeyboardInterrupt
-
-    @classmethod
-    def check(cls):
-        if cls.flag:
-            raise KeyboardInterrupt
-
-    @classmethod
-    @contextlib.contextmanager
-    def installed(cls):
-        import signal
-        import threading
-
-        cls.flag = False
-        ours = (threading.current_thread() is threading.main_thread()
-                and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
-        if ours:
-            signal.signal(signal.SIGINT, cls.handler)
-        try:
-            yield
-        finally:
-            if ours:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-            cls.flag = False
-
-
 # --- the runner -----------------------------------------------------------------------------
 
 class Runner:
@@ -298,9 +207,12 @@ class Runner:
             if rec.get("status") == "completed" and not rec.get("continues"):
                 self.seen.setdefault(rec.get("architecture"), rec["trial_id"])
 
-    def run_trial(self, tuner, trial):
-        """Train (or reuse, or fail) one trial; its record ends up in ``self.last_record``."""
+    def run_trial(self, tuner, trial, tuner_s=0.0):
+        """Train (or reuse, or fail) one trial; its record ends up in ``self.last_record``.
+        ``tuner_s``: seconds since the previous trial in this process ended (its record's
+        phases count them as keras-tuner's bookkeeping, :mod:`nasbook.phases`)."""
         self.last_record = None
+        self.clock = phases.Clock(tuner_s)
         values = {k: v for k, v in trial.hyperparameters.values.items()}
         decisions = {k: v for k, v in values.items() if k not in TUNER_KEYS}
         trial_dir = Path(tuner.get_trial_dir(trial.trial_id))
@@ -343,40 +255,30 @@ class Runner:
     def _train(self, tuner, trial, values, record, trial_dir, parent):
         import keras
 
-        keras.backend.clear_session()  # free the previous trial's models (and collect garbage)
-        number = int(trial.trial_id)
-        keras.utils.set_random_seed((self.seed * 100_003 + number) % (2 ** 31))
+        clock = self.clock
         epochs, initial_epoch = self.epochs, 0
         if "tuner/epochs" in values:  # Hyperband sets the epochs of each trial
             epochs = int(values["tuner/epochs"])
             initial_epoch = int(values.get("tuner/initial_epoch", 0))
-        try:
-            if parent is not None:  # Hyperband: continue training the parent trial's model
-                import nasbook.space.augment  # noqa: F401 (registers RandomShift1D)
-
-                model = keras.saving.load_model(self._model_path(parent), safe_mode=True)
-                record["continues"] = parent
-            else:
-                model = self.view.hypermodel.build(trial.hyperparameters)
-        except Exception as exc:
-            raise _TrialFailed(f"the model did not build ({type(exc).__name__}: {exc})") from exc
-        if not isinstance(model, keras.Model):
-            raise _TrialFailed(f"build(hp) returned {type(model).__name__}, not a keras.Model")
-        record["params"] = int(model.count_params())
+        with clock.phase("build"):
+            model = self._build(trial, parent, record)
 
         def on_epoch(epoch, row):
             if self.progress is not None:
                 self.progress(trial.trial_id, epoch + 1, epochs)
 
-        monitor = _make_monitor()(self.ds.x_val, self.ds.y_val, self.num_classes, on_epoch)
+        monitor = make_monitor()(self.ds.x_val, self.ds.y_val, self.num_classes, on_epoch,
+                                  clock)
         stopper = keras.callbacks.EarlyStopping(
             monitor=self.monitor.name, mode=self.monitor.direction,
             patience=self.patience if self.patience else epochs, restore_best_weights=True)
         extra = [tb.epoch_callback(self.run_dir, trial)] if self.tensorboard else []
         t0 = time.perf_counter()
-        model.fit(self.ds.x_train, self.ds.y_train, validation_data=(self.ds.x_val,
-                  self.ds.y_val), epochs=epochs, initial_epoch=initial_epoch,
-                  batch_size=self.batch_size, verbose=0, callbacks=[monitor, stopper, *extra])
+        with phases.released_gradients():  # else each trial's traced graph stays in memory
+            model.fit(self.ds.x_train, self.ds.y_train, validation_data=(self.ds.x_val,
+                      self.ds.y_val), epochs=epochs, initial_epoch=initial_epoch,
+                      batch_size=self.batch_size, validation_batch_size=_VAL_BATCH, verbose=0,
+                      callbacks=[clock.callback(), monitor, stopper, *extra])
         record["train_time_s"] = time.perf_counter() - t0
         record["history"] = monitor.history
         if monitor.nan_reason:
@@ -403,13 +305,37 @@ class Runner:
             raise _TrialFailed(str(exc)) from exc
         if times:
             record["trial_metrics_time_s"] = times
-        tmp = trial_dir / f"partial-{os.getpid()}.keras"
-        model.save(tmp)
-        os.replace(tmp, trial_dir / MODEL_FILE)
+        with clock.phase("save"):
+            tmp = trial_dir / f"partial-{os.getpid()}.keras"
+            model.save(tmp)
+            os.replace(tmp, trial_dir / MODEL_FILE)
         record["model_file"] = MODEL_FILE
         record["status"] = "completed"
         self._finish(trial_dir / RECORD, record)
         return self._metrics_for_oracle(record)
+
+    def _build(self, trial, parent, record):
+        """The trial's compiled model: built from its decisions, or the parent's model loaded
+        (Hyperband), after clearing the previous trial's Keras session and seeding."""
+        import keras
+
+        keras.backend.clear_session()  # free the previous trial's models (and collect garbage)
+        keras.utils.set_random_seed((self.seed * 100_003 + int(trial.trial_id)) % (2 ** 31))
+        try:
+            if parent is not None:  # Hyperband: continue training the parent trial's model
+                import nasbook.space.augment  # noqa: F401 (registers RandomShift1D)
+
+                model = keras.saving.load_model(self._model_path(parent), safe_mode=True)
+                record["continues"] = parent
+            else:
+                model = self.view.hypermodel.build(trial.hyperparameters)
+        except Exception as exc:
+            raise _TrialFailed(f"the model did not build ({type(exc).__name__}: {exc})") from exc
+        if not isinstance(model, keras.Model):
+            raise _TrialFailed(f"build(hp) returned {type(model).__name__}, not a keras.Model")
+        record["params"] = int(model.count_params())
+        _build_state(model, self.ds.x_train[:1], self.ds.y_train[:1])
+        return model
 
     def _duplicate(self, path, record, original_id):
         original = self.records.get(original_id) or {}
@@ -430,10 +356,13 @@ class Runner:
     def _finish(self, path, record):
         record["ended_at"] = time.time()
         record["duration_s"] = record["ended_at"] - record["started_at"]
+        clock = getattr(self, "clock", None) or phases.Clock()
+        if self.tensorboard:  # the trial's HParams record
+            with clock.phase("log"):
+                tb.write_trial(self.run_dir, record)
+        record["phases"], record["rss_mb"] = clock.summary(), round(phases.rss_mb(), 1)
         rundir.write_json(path, record)
         self.records[record["trial_id"]] = self.last_record = record
-        if self.tensorboard:  # the trial's HParams record
-            tb.write_trial(self.run_dir, record)
 
     def _metrics_for_oracle(self, record) -> dict:
         metrics = {k: float(v) for k, v in (record.get("metrics") or {}).items()
@@ -451,6 +380,26 @@ class Runner:
         return self.run_dir / f"trial_{trial_id}" / MODEL_FILE
 
 
+def _build_state(model, x, y):
+    """Create the optimizer's, the loss's and the compiled metrics' variables now, eagerly, on
+    one example. Keras 3 on TensorFlow (no distribution strategy) otherwise creates them while
+    tracing the first training step, and a tf.function that creates variables is traced twice:
+    this halves the tracing of every trial (benchmarks/trial_overhead.py). Public Keras calls
+    only; a model they do not suit trains as before."""
+    try:
+        try:  # a stand-in prediction: the variables depend on shapes only
+            y_pred = np.zeros((len(x), *tuple(model.output_shape)[1:]), np.float32)
+        except Exception:  # noqa: BLE001 - no static output shape: run the model
+            y_pred = model(x, training=False)
+        model.compute_loss(x=x, y=y, y_pred=y_pred, training=False)
+        model.compute_metrics(x, y, y_pred)
+        model.reset_metrics()
+        if model.optimizer is not None and not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+    except Exception:  # noqa: BLE001 - an optimisation only: fit builds what is missing
+        pass
+
+
 def make_tuner(runner, oracle, view, run_dir: Path):
     """A keras-tuner Tuner on ``oracle`` whose trials are trained by ``runner``, kept in
     ``run_dir`` (keras-tuner's project directory); keras-tuner's "Reloading" line is hidden."""
@@ -463,10 +412,16 @@ def make_tuner(runner, oracle, view, run_dir: Path):
 
         def __init__(self, runner, **kwargs):
             self.runner = runner
+            self.trial_ended = None  # perf_counter() when the previous trial's run ended
             super().__init__(**kwargs)
 
         def run_trial(self, trial, *args, **kwargs):
-            return self.runner.run_trial(self, trial)
+            now = time.perf_counter()
+            between = 0.0 if self.trial_ended is None else now - self.trial_ended
+            try:
+                return self.runner.run_trial(self, trial, tuner_s=between)
+            finally:
+                self.trial_ended = time.perf_counter()
 
     with contextlib.redirect_stdout(io.StringIO()):  # "Reloading Tuner from ..."
         tuner = NasTuner(runner, oracle=oracle, hypermodel=view.hypermodel,
