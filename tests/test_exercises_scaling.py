@@ -66,3 +66,10 @@ def test_epoch_time_check(capsys):
     assert not steps_only and "n_examples * example_s" in steps_only.message
     assert "return one number" in ex.check_epoch_time(lambda *a: "x", quiet=True).message
     assert not ex.check_epoch_time(todo, quiet=True)
+
+
+def test_the_checks_are_exported_and_print_not_yet(capsys):
+    for name in ("check_makespan", "check_epoch_time"):
+        assert name in ex.__all__ and callable(getattr(ex, name))
+        getattr(ex, name)(todo)
+        assert capsys.readouterr().out.startswith("❌ not yet: ")
