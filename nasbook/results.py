@@ -9,6 +9,7 @@ read the same files (see :mod:`nasbook.rundir`)::
     model = result.best_model()   # restored from its .keras file (Keras safe mode)
     result.history()              # best so far against trial number and wall time
     result.curves()               # per-epoch learning curves of every trial
+    result.phases()               # where each trial's time went (build, trace, epochs, ...)
     result.to_csv("trials.csv")
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pandas as pd
 from nasbook import rundir
 from nasbook import trials as trials_format
 from nasbook.labels import same
+from nasbook.phases import COLUMNS as PHASE_COLUMNS
 
 __all__ = ["SearchResult", "ResultError", "STATUSES"]
 
@@ -154,6 +156,41 @@ class SearchResult:
             frame[decisions] = block.where(block.notna(), np.nan).infer_objects()
         for col in ("params", "epochs_run", "best_epoch"):
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
+        return frame.set_index("trial")
+
+    def phases(self) -> pd.DataFrame:
+        """Where each trial's time went, and the process's memory after it: one row per trial,
+        indexed by trial number like :attr:`trials`.
+
+        Columns (wall seconds; see :mod:`nasbook.phases` for how each is measured):
+        trial_id, status, ``build_s`` (clear the session, build and compile), ``trace_s``
+        (tracing the training, validation and metrics functions), ``fit_s`` (the epochs
+        themselves, steady state), ``evaluate_s`` (the validation split after each epoch),
+        ``save_s`` (the model file), ``other_s`` (the rest: keras-tuner's bookkeeping, fit's
+        set-up, callbacks, logs), ``total_s`` (their sum), ``overhead_fraction``
+        ((total_s - fit_s) / total_s), ``rss_mb`` (resident memory of the process that ran
+        the trial, at its end), and two parts of other_s: ``tuner_s`` (keras-tuner between
+        the previous trial in the same process and this one; 0 for a process's first trial)
+        and ``log_s`` (the TensorBoard HParams record). A duplicate trial trains nothing, so
+        it is nearly all overhead; filter on ``status == "completed"`` for training trials.
+
+        A trial written before nasbook recorded phases (or one still running) has NaN in
+        every phase column: old run directories read without error, and a resumed old search
+        mixes both kinds of rows.
+
+        Usage: ``result.phases().query("status == 'completed'")[["fit_s", "total_s"]].mean()``
+        """
+        rows = []
+        for rec in self._sorted():
+            row = {"trial": rec["number"], "trial_id": rec.get("trial_id"),
+                   "status": rec.get("status")}
+            measured = rec.get("phases") or {}
+            for name in PHASE_COLUMNS:
+                value = rec.get("rss_mb") if name == "rss_mb" else measured.get(name)
+                row[name] = np.nan if value is None else float(value)
+            rows.append(row)
+        frame = pd.DataFrame(rows, columns=["trial", "trial_id", "status", *PHASE_COLUMNS])
+        frame[list(PHASE_COLUMNS)] = frame[list(PHASE_COLUMNS)].astype(float)
         return frame.set_index("trial")
 
     def counts(self) -> dict:

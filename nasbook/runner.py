@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nasbook import rundir
+from nasbook import phases, rundir
 from nasbook import tensorboard as tb
 from nasbook.logits import predict_classes
 from nasbook.rundir import MODEL_FILE, RECORD, SearchError
@@ -42,6 +42,11 @@ __all__ = ["SpaceView", "check_space", "Runner", "make_tuner", "keras_tuner_patc
 # keras-tuner's Hyperband adds these bookkeeping values to a trial; they are not decisions.
 TUNER_KEYS = ("tuner/epochs", "tuner/initial_epoch", "tuner/bracket", "tuner/round",
               "tuner/trial_id")
+
+
+# The validation split is scored after every epoch in batches this large: one step of the
+# traced validation function instead of many (the metrics do not depend on the batch size).
+_VAL_BATCH = 1024
 
 
 class _TrialFailed(Exception):
@@ -183,13 +188,18 @@ def _make_monitor():
         """Adds val_precision/val_recall/val_f1 to the logs each epoch, keeps every epoch's
         logs, stops a trial whose loss is NaN/inf (and says when), reports progress."""
 
-        def __init__(self, x_val, y_val, num_classes, on_epoch=None):
+        def __init__(self, x_val, y_val, num_classes, on_epoch=None, clock=None):
             super().__init__()
             self.x_val, self.y_val, self.num_classes = x_val, y_val, num_classes
             self.on_epoch = on_epoch
+            self.clock = clock or phases.Clock()
             self.history = []
             self.nan_reason = None
             self.epoch = 0
+
+        def on_train_begin(self, logs=None):
+            with self.clock.phase("trace"):  # trace the metrics' forward pass on one example
+                predict_classes(self.model, self.x_val[:1])
 
         def on_epoch_begin(self, epoch, logs=None):
             self.epoch = epoch
@@ -213,8 +223,9 @@ def _make_monitor():
                     self.model.stop_training = True
             if self.nan_reason:
                 return
-            pred = predict_classes(self.model, self.x_val, batch_size=1024)
-            m = classification_metrics(self.y_val, pred, self.num_classes)
+            with self.clock.phase("metrics"):
+                pred = predict_classes(self.model, self.x_val, batch_size=1024)
+                m = classification_metrics(self.y_val, pred, self.num_classes)
             logs["val_precision"] = m["precision"]
             logs["val_recall"] = m["recall"]
             logs["val_f1"] = m["f1"]
@@ -292,9 +303,12 @@ class Runner:
             if rec.get("status") == "completed" and not rec.get("continues"):
                 self.seen.setdefault(rec.get("architecture"), rec["trial_id"])
 
-    def run_trial(self, tuner, trial):
-        """Train (or reuse, or fail) one trial; its record ends up in ``self.last_record``."""
+    def run_trial(self, tuner, trial, tuner_s=0.0):
+        """Train (or reuse, or fail) one trial; its record ends up in ``self.last_record``.
+        ``tuner_s``: seconds since the previous trial in this process ended (its record's
+        phases count them as keras-tuner's bookkeeping, :mod:`nasbook.phases`)."""
         self.last_record = None
+        self.clock = phases.Clock(tuner_s)
         values = {k: v for k, v in trial.hyperparameters.values.items()}
         decisions = {k: v for k, v in values.items() if k not in TUNER_KEYS}
         trial_dir = Path(tuner.get_trial_dir(trial.trial_id))
@@ -337,38 +351,30 @@ class Runner:
     def _train(self, tuner, trial, values, record, trial_dir, parent):
         import keras
 
-        keras.backend.clear_session()  # free the previous trial's models (and collect garbage)
-        number = int(trial.trial_id)
-        keras.utils.set_random_seed((self.seed * 100_003 + number) % (2 ** 31))
+        clock = self.clock
         epochs, initial_epoch = self.epochs, 0
         if "tuner/epochs" in values:  # Hyperband sets the epochs of each trial
             epochs = int(values["tuner/epochs"])
             initial_epoch = int(values.get("tuner/initial_epoch", 0))
-        try:
-            if parent is not None:  # Hyperband: continue training the parent trial's model
-                model = keras.saving.load_model(self._model_path(parent), safe_mode=True)
-                record["continues"] = parent
-            else:
-                model = self.view.hypermodel.build(trial.hyperparameters)
-        except Exception as exc:
-            raise _TrialFailed(f"the model did not build ({type(exc).__name__}: {exc})") from exc
-        if not isinstance(model, keras.Model):
-            raise _TrialFailed(f"build(hp) returned {type(model).__name__}, not a keras.Model")
-        record["params"] = int(model.count_params())
+        with clock.phase("build"):
+            model = self._build(trial, parent, record)
 
         def on_epoch(epoch, row):
             if self.progress is not None:
                 self.progress(trial.trial_id, epoch + 1, epochs)
 
-        monitor = _make_monitor()(self.ds.x_val, self.ds.y_val, self.num_classes, on_epoch)
+        monitor = _make_monitor()(self.ds.x_val, self.ds.y_val, self.num_classes, on_epoch,
+                                  clock)
         stopper = keras.callbacks.EarlyStopping(
             monitor=self.objective.name, mode=self.objective.direction,
             patience=self.patience if self.patience else epochs, restore_best_weights=True)
         extra = [tb.epoch_callback(self.run_dir, trial)] if self.tensorboard else []
         t0 = time.perf_counter()
-        model.fit(self.ds.x_train, self.ds.y_train, validation_data=(self.ds.x_val,
-                  self.ds.y_val), epochs=epochs, initial_epoch=initial_epoch,
-                  batch_size=self.batch_size, verbose=0, callbacks=[monitor, stopper, *extra])
+        with phases.released_gradients():  # else each trial's traced graph stays in memory
+            model.fit(self.ds.x_train, self.ds.y_train, validation_data=(self.ds.x_val,
+                      self.ds.y_val), epochs=epochs, initial_epoch=initial_epoch,
+                      batch_size=self.batch_size, validation_batch_size=_VAL_BATCH, verbose=0,
+                      callbacks=[clock.callback(), monitor, stopper, *extra])
         record["train_time_s"] = time.perf_counter() - t0
         record["history"] = monitor.history
         if monitor.nan_reason:
@@ -388,13 +394,35 @@ class Runner:
         record["stopped_early"] = bool(stopper.stopped_epoch > 0)
         record["metrics"] = {k: v for k, v in best.items() if k != "epoch"}
         record["score"] = float(best[self.objective.name])
-        tmp = trial_dir / f"partial-{os.getpid()}.keras"
-        model.save(tmp)
-        os.replace(tmp, trial_dir / MODEL_FILE)
+        with clock.phase("save"):
+            tmp = trial_dir / f"partial-{os.getpid()}.keras"
+            model.save(tmp)
+            os.replace(tmp, trial_dir / MODEL_FILE)
         record["model_file"] = MODEL_FILE
         record["status"] = "completed"
         self._finish(trial_dir / RECORD, record)
         return self._metrics_for_oracle(record)
+
+    def _build(self, trial, parent, record):
+        """The trial's compiled model: built from its decisions, or the parent's model loaded
+        (Hyperband), after clearing the previous trial's Keras session and seeding."""
+        import keras
+
+        keras.backend.clear_session()  # free the previous trial's models (and collect garbage)
+        keras.utils.set_random_seed((self.seed * 100_003 + int(trial.trial_id)) % (2 ** 31))
+        try:
+            if parent is not None:  # Hyperband: continue training the parent trial's model
+                model = keras.saving.load_model(self._model_path(parent), safe_mode=True)
+                record["continues"] = parent
+            else:
+                model = self.view.hypermodel.build(trial.hyperparameters)
+        except Exception as exc:
+            raise _TrialFailed(f"the model did not build ({type(exc).__name__}: {exc})") from exc
+        if not isinstance(model, keras.Model):
+            raise _TrialFailed(f"build(hp) returned {type(model).__name__}, not a keras.Model")
+        record["params"] = int(model.count_params())
+        _build_state(model, self.ds.x_train[:1], self.ds.y_train[:1])
+        return model
 
     def _duplicate(self, path, record, original_id):
         original = self.records.get(original_id) or {}
@@ -415,10 +443,13 @@ class Runner:
     def _finish(self, path, record):
         record["ended_at"] = time.time()
         record["duration_s"] = record["ended_at"] - record["started_at"]
+        clock = getattr(self, "clock", None) or phases.Clock()
+        if self.tensorboard:  # the trial's HParams record
+            with clock.phase("log"):
+                tb.write_trial(self.run_dir, record)
+        record["phases"], record["rss_mb"] = clock.summary(), round(phases.rss_mb(), 1)
         rundir.write_json(path, record)
         self.records[record["trial_id"]] = self.last_record = record
-        if self.tensorboard:  # the trial's HParams record
-            tb.write_trial(self.run_dir, record)
 
     def _metrics_for_oracle(self, record) -> dict:
         metrics = {k: float(v) for k, v in (record.get("metrics") or {}).items()
@@ -434,6 +465,26 @@ class Runner:
         return self.run_dir / f"trial_{trial_id}" / MODEL_FILE
 
 
+def _build_state(model, x, y):
+    """Create the optimizer's, the loss's and the compiled metrics' variables now, eagerly, on
+    one example. Keras 3 on TensorFlow (no distribution strategy) otherwise creates them while
+    tracing the first training step, and a tf.function that creates variables is traced twice:
+    this halves the tracing of every trial (benchmarks/trial_overhead.py). Public Keras calls
+    only; a model they do not suit trains as before."""
+    try:
+        try:  # a stand-in prediction: the variables depend on shapes only
+            y_pred = np.zeros((len(x), *tuple(model.output_shape)[1:]), np.float32)
+        except Exception:  # noqa: BLE001 - no static output shape: run the model
+            y_pred = model(x, training=False)
+        model.compute_loss(x=x, y=y, y_pred=y_pred, training=False)
+        model.compute_metrics(x, y, y_pred)
+        model.reset_metrics()
+        if model.optimizer is not None and not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+    except Exception:  # noqa: BLE001 - an optimisation only: fit builds what is missing
+        pass
+
+
 def make_tuner(runner, oracle, view, run_dir: Path):
     """A keras-tuner Tuner on ``oracle`` whose trials are trained by ``runner``, kept in
     ``run_dir`` (keras-tuner's project directory); keras-tuner's "Reloading" line is hidden."""
@@ -446,10 +497,16 @@ def make_tuner(runner, oracle, view, run_dir: Path):
 
         def __init__(self, runner, **kwargs):
             self.runner = runner
+            self.trial_ended = None  # perf_counter() when the previous trial's run ended
             super().__init__(**kwargs)
 
         def run_trial(self, trial, *args, **kwargs):
-            return self.runner.run_trial(self, trial)
+            now = time.perf_counter()
+            between = 0.0 if self.trial_ended is None else now - self.trial_ended
+            try:
+                return self.runner.run_trial(self, trial, tuner_s=between)
+            finally:
+                self.trial_ended = time.perf_counter()
 
     with contextlib.redirect_stdout(io.StringIO()):  # "Reloading Tuner from ..."
         tuner = NasTuner(runner, oracle=oracle, hypermodel=view.hypermodel,
