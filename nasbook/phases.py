@@ -2,12 +2,15 @@
 
 The runner (:mod:`nasbook.runner`) times every trial with a :class:`Clock` and writes the
 summary into the trial's record (``record["phases"]``, ``record["rss_mb"]``), so every search
-has them, distributed ones too; ``SearchResult.phases()`` reads them back as a table.
+has them, distributed ones too; ``SearchResult.phases()`` reads them back as a table. Two
+helpers keep trials lean: :func:`released_gradients` (memory TensorFlow would leak per traced
+training step) and :func:`frozen_heap` (cheap garbage collection between trials).
 
 The phases, in wall seconds (they add up to ``total_s``):
 
 - ``build_s``: clearing the previous trial's Keras session, seeding, building and compiling
-  the model (or loading the parent's model, for a Hyperband continuation);
+  the model (or loading the parent's model, for a Hyperband continuation), creating its
+  optimizer's and metrics' variables;
 - ``trace_s``: tracing and first-time set-up of the traced functions: the training step (the
   first training batch minus the median batch), the validation step (the same, over the
   validation batches) and the forward pass of the per-epoch metrics (a one-example warm-up);
@@ -29,8 +32,8 @@ Usage (what the runner does)::
     clock = Clock(tuner_s=seconds_since_the_previous_trial)
     with clock.phase("build"):
         model = build(hp)
-    with clock.phase("fit"):
-        model.fit(..., callbacks=[clock.callback(), ...])   # first in the list
+    model.fit(..., callbacks=[clock.callback(), ...])   # first in the list
+    # the monitor adds phases "trace" (its warm-up) and "metrics"; the runner "save", "log"
     record["phases"], record["rss_mb"] = clock.summary(), rss_mb()
 """
 from __future__ import annotations
@@ -41,7 +44,7 @@ import time
 
 import numpy as np
 
-__all__ = ["Clock", "rss_mb", "released_gradients", "COLUMNS", "PARTS"]
+__all__ = ["Clock", "rss_mb", "released_gradients", "frozen_heap", "COLUMNS", "PARTS"]
 
 # the phases that add up to total_s, in the order of a trial
 PARTS = ("build_s", "trace_s", "fit_s", "evaluate_s", "save_s", "other_s")
@@ -87,6 +90,30 @@ def released_gradients():
             for name in [k for k in registry if k not in before]:
                 if str(name).startswith("CustomGradient-"):
                     registry.pop(name, None)
+
+
+@contextlib.contextmanager
+def frozen_heap():
+    """Keep the objects that exist now out of Python's garbage collections until the block
+    ends (``gc.freeze``), so that the collection each trial starts with (Keras'
+    ``clear_session``, which frees the previous trial's model) scans only what the search
+    created: 0.25 CPU seconds per trial over ~410,000 objects (TensorFlow, Keras, a notebook's
+    own) become ~0. Objects that exist now and become cyclic garbage meanwhile are collected
+    after the block. A no-op if something else froze the heap already.
+
+    Usage: ``with frozen_heap(): run the trials``
+    """
+    import gc
+
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.collect()  # freeze no garbage
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _first_minus_median(durations) -> float:

@@ -6,10 +6,16 @@
   ``keras_tuner.HyperModel`` or a build function), and :func:`check_space`, which builds its
   default model once before keras-tuner sees it;
 - :class:`Runner`: trains one trial (early stopping at the best epoch, per-epoch history and
-  validation precision/recall/F1, NaN detection), recognises duplicates by
-  :func:`nasbook.space.identity.architecture_key`, writes the trial's record and **hands it
-  back** (``runner.last_record``), so the loop keeps the best score in memory;
-- :func:`make_tuner`: a keras-tuner Tuner whose ``run_trial`` is the runner's;
+  validation precision/recall/F1, NaN detection: :mod:`nasbook.monitor`), recognises
+  duplicates by :func:`nasbook.space.identity.architecture_key`, writes the trial's record
+  with where its time went and the process's memory after it (:mod:`nasbook.phases`) and
+  **hands it back** (``runner.last_record``), so the loop keeps the best score in memory;
+- lean trials (measured by ``benchmarks/trial_overhead.py``): the optimizer's and metrics'
+  variables are created before training, so the training step is traced once, not twice; the
+  validation split is scored in one batch per epoch; the gradient functions TensorFlow leaks
+  per traced training step are released after each trial (flat memory);
+- :func:`make_tuner`: a keras-tuner Tuner whose ``run_trial`` is the runner's (it tells the
+  runner how long keras-tuner took between two trials);
 - :func:`keras_tuner_patched`, :class:`Interrupt`: atomic keras-tuner state files, a quiet
   keras-tuner, and a Ctrl-C that sticks.
 
@@ -32,7 +38,7 @@ import numpy as np
 
 from nasbook import phases, rundir
 from nasbook import tensorboard as tb
-from nasbook.logits import predict_classes
+from nasbook.monitor import Interrupt, classification_metrics, make_monitor  # noqa: F401
 from nasbook.rundir import MODEL_FILE, RECORD, SearchError
 from nasbook.space.identity import architecture_key
 
@@ -57,7 +63,8 @@ class _TrialFailed(Exception):
 def keras_tuner_patched():
     """keras-tuner writes its state files in place; make those writes atomic while we search,
     so a search killed mid-write (kill -9) can still be resumed. Also keep it from printing
-    the traceback of each failed trial (nasbook records the reason instead)."""
+    the traceback of each failed trial (nasbook records the reason instead), and freeze the
+    heap as it is (:func:`nasbook.phases.frozen_heap`: cheap garbage collection per trial)."""
     from keras_tuner.src import config as kt_config
     from keras_tuner.src import utils as kt_utils
 
@@ -77,7 +84,8 @@ def keras_tuner_patched():
     kt_utils.save_json = save_json
     kt_config.DEBUG = False  # else it prints the traceback of every failed trial
     try:
-        yield
+        with phases.frozen_heap():
+            yield
     finally:
         kt_utils.save_json, kt_config.DEBUG = original, debug
 
@@ -168,115 +176,6 @@ def check_space(view: SpaceView, ds) -> None:
     del model  # the first trial clears the Keras session
 
 
-# --- the per-trial callback -----------------------------------------------------------------
-
-def classification_metrics(y_true, y_pred, num_classes) -> dict:
-    """Accuracy and macro-averaged precision, recall and F1 (scikit-learn)."""
-    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
-
-    labels = list(range(num_classes))
-    p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, labels=labels,
-                                                 average="macro", zero_division=0)
-    return {"accuracy": float(accuracy_score(y_true, y_pred)), "precision": float(p),
-            "recall": float(r), "f1": float(f)}
-
-
-def _make_monitor():
-    import keras
-
-    class TrialMonitor(keras.callbacks.Callback):
-        """Adds val_precision/val_recall/val_f1 to the logs each epoch, keeps every epoch's
-        logs, stops a trial whose loss is NaN/inf (and says when), reports progress."""
-
-        def __init__(self, x_val, y_val, num_classes, on_epoch=None, clock=None):
-            super().__init__()
-            self.x_val, self.y_val, self.num_classes = x_val, y_val, num_classes
-            self.on_epoch = on_epoch
-            self.clock = clock or phases.Clock()
-            self.history = []
-            self.nan_reason = None
-            self.epoch = 0
-
-        def on_train_begin(self, logs=None):
-            with self.clock.phase("trace"):  # trace the metrics' forward pass on one example
-                predict_classes(self.model, self.x_val[:1])
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch = epoch
-
-        def on_train_batch_end(self, batch, logs=None):
-            Interrupt.check()
-            loss = (logs or {}).get("loss")
-            if loss is not None and not math.isfinite(float(loss)):
-                self.nan_reason = (f"training loss became {float(loss)} at epoch "
-                                   f"{self.epoch + 1}, batch {batch + 1} (diverged: try a "
-                                   f"smaller learning rate)")
-                self.model.stop_training = True
-
-        def on_epoch_end(self, epoch, logs=None):
-            Interrupt.check()
-            logs = logs if logs is not None else {}
-            for key in ("loss", "val_loss"):
-                if key in logs and not math.isfinite(float(logs[key])) and not self.nan_reason:
-                    self.nan_reason = (f"{key} became {float(logs[key])} at epoch {epoch + 1} "
-                                       f"(diverged: try a smaller learning rate)")
-                    self.model.stop_training = True
-            if self.nan_reason:
-                return
-            with self.clock.phase("metrics"):
-                pred = predict_classes(self.model, self.x_val, batch_size=1024)
-                m = classification_metrics(self.y_val, pred, self.num_classes)
-            logs["val_precision"] = m["precision"]
-            logs["val_recall"] = m["recall"]
-            logs["val_f1"] = m["f1"]
-            row = {"epoch": int(epoch)}
-            row.update({k: float(v) for k, v in logs.items()
-                        if np.ndim(v) == 0 and k != "learning_rate"})
-            self.history.append(row)
-            if self.on_epoch is not None:
-                self.on_epoch(epoch, row)
-
-    return TrialMonitor
-
-
-# --- Ctrl-C ---------------------------------------------------------------------------------
-
-class Interrupt:
-    """Make Ctrl-C stick. A KeyboardInterrupt that lands in a garbage-collector callback (Keras
-    clears its session between trials) is printed and swallowed by Python; so the handler also
-    raises a flag, which the search checks after every batch, epoch and trial."""
-
-    flag = False
-
-    @classmethod
-    def handler(cls, signum, frame):
-        cls.flag = True
-        raise KeyboardInterrupt
-
-    @classmethod
-    def check(cls):
-        if cls.flag:
-            raise KeyboardInterrupt
-
-    @classmethod
-    @contextlib.contextmanager
-    def installed(cls):
-        import signal
-        import threading
-
-        cls.flag = False
-        ours = (threading.current_thread() is threading.main_thread()
-                and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
-        if ours:
-            signal.signal(signal.SIGINT, cls.handler)
-        try:
-            yield
-        finally:
-            if ours:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-            cls.flag = False
-
-
 # --- the runner -----------------------------------------------------------------------------
 
 class Runner:
@@ -363,7 +262,7 @@ class Runner:
             if self.progress is not None:
                 self.progress(trial.trial_id, epoch + 1, epochs)
 
-        monitor = _make_monitor()(self.ds.x_val, self.ds.y_val, self.num_classes, on_epoch,
+        monitor = make_monitor()(self.ds.x_val, self.ds.y_val, self.num_classes, on_epoch,
                                   clock)
         stopper = keras.callbacks.EarlyStopping(
             monitor=self.objective.name, mode=self.objective.direction,
