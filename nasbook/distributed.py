@@ -54,7 +54,8 @@ from nasbook import rundir
 from nasbook import runner as runner_module
 from nasbook.progress import fmt_seconds
 
-__all__ = ["check_args", "serve", "run_worker", "parse_address", "JOB_FILE", "CHIEF_FILE"]
+__all__ = ["check_args", "serve", "run_worker", "parse_address", "worker_processes",
+           "JOB_FILE", "CHIEF_FILE"]
 
 JOB_FILE = "nasbook_job.pkl"
 CHIEF_FILE = "nasbook_chief.json"
@@ -138,6 +139,39 @@ def _picklable(obj, what):
         raise _error(f"workers>1 sends the {what} to other processes by pickling, and it cannot "
                      f"be pickled ({type(exc).__name__}: {exc}); use a nasbook space or move "
                      f"the code into a module") from exc
+
+
+# --- who runs what (read side) --------------------------------------------------------------------
+
+def worker_processes(run_dir) -> list:
+    """The live worker processes a chief started for the search in ``run_dir``, each as
+    ``{"tuner_id", "pid", "trial_id"}`` (``trial_id``: the trial it is running, None between
+    trials), from the chief's ``nasbook_chief.json`` and the Oracle's ``oracle.json``.
+
+    Usage (another thread or process, while ``nb.search(..., workers=2)`` runs)::
+
+        busy = [w for w in distributed.worker_processes(run_dir) if w["trial_id"]]
+        os.kill(busy[0]["pid"], signal.SIGKILL)     # the chief runs that trial again
+    """
+    run_dir = Path(run_dir)
+    info = rundir.read_json(run_dir / CHIEF_FILE) or {}
+    if info.get("state") != "serving":
+        return []
+    try:
+        oracle = json.loads((run_dir / "oracle.json").read_text())
+    except (OSError, ValueError):
+        oracle = {}
+    holding = oracle.get("ongoing_trials") or {}   # tuner id -> trial id
+    out = []
+    for tuner_id, pid in sorted((info.get("workers") or {}).items()):
+        if not _pid_alive(pid):
+            continue
+        trial = holding.get(tuner_id)
+        record = rundir.read_json(run_dir / f"trial_{trial}" / rundir.RECORD) if trial else None
+        running = trial is not None and (record is None or record.get("status") == "running")
+        out.append({"tuner_id": tuner_id, "pid": int(pid),
+                    "trial_id": trial if running else None})
+    return out
 
 
 # --- the chief ----------------------------------------------------------------------------------

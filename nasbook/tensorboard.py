@@ -34,8 +34,8 @@ import urllib.request
 import warnings
 from pathlib import Path
 
-__all__ = ["LOG_DIR", "log_dir", "epoch_callback", "write_trial", "write_experiment", "start",
-           "Server"]
+__all__ = ["LOG_DIR", "log_dir", "epoch_callback", "write_trial", "write_experiment",
+           "hparams_table", "start", "Server"]
 
 LOG_DIR = "tensorboard"
 _EXPERIMENT_MARK = ".hparams_experiment"
@@ -195,6 +195,59 @@ def _write_trial(run_dir, record):
                                                                   or time.time()))
         tf.summary.experimental.write_raw_pb(end.SerializeToString(), step=step)
     writer.close()
+
+
+# --- reading it back -------------------------------------------------------------------------
+
+def hparams_table(run_dir):
+    """The HParams dashboard's table, read from the event files with TensorBoard's own reader
+    (``EventAccumulator``): one row per trial directory, indexed by its run name (``trial_00``),
+    with its status (``success`` / ``failure``), its decisions and its final metrics.
+
+    Usage: ``nb.tensorboard.hparams_table("runs/demo")`` (a pandas DataFrame).
+    """
+    import pandas as pd
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.hparams import api_pb2, plugin_data_pb2
+    from tensorboard.util import tensor_util
+
+    root = log_dir(run_dir)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root} does not exist: no TensorBoard logs in {run_dir} (was "
+                                f"it searched with tensorboard=False, or is it not a run "
+                                f"directory?)")
+    rows = {}
+    for trial_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        acc = EventAccumulator(str(trial_dir), size_guidance={"tensors": 0})
+        acc.Reload()
+        try:
+            content = acc.PluginTagToContent("hparams")
+        except KeyError:  # no HParams record in this directory
+            content = {}
+        if "_hparams_/session_start_info" not in content:
+            continue  # a trial still running (or killed) has no session record yet
+        start_info = plugin_data_pb2.HParamsPluginData.FromString(
+            content["_hparams_/session_start_info"]).session_start_info
+        row = {}
+        end = content.get("_hparams_/session_end_info")
+        if end is not None:
+            status = plugin_data_pb2.HParamsPluginData.FromString(end).session_end_info.status
+            row["status"] = {api_pb2.Status.STATUS_SUCCESS: "success",
+                             api_pb2.Status.STATUS_FAILURE: "failure"}.get(status, "unknown")
+        else:
+            row["status"] = "running"
+        for key, value in sorted(start_info.hparams.items()):
+            row[key] = getattr(value, value.WhichOneof("kind"))
+        for tag in acc.Tags().get("tensors", []):
+            if tag.startswith("_hparams_/"):
+                continue
+            events = acc.Tensors(tag)
+            if events:
+                row[tag] = float(tensor_util.make_ndarray(events[-1].tensor_proto))
+        rows[trial_dir.name] = row
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = "run"
+    return frame
 
 
 # --- the server -------------------------------------------------------------------------------

@@ -205,16 +205,13 @@ def test_a_worker_killed_mid_trial_loses_nothing_and_its_trial_runs_again(ds, sp
 
     def killer():
         # wait until some trial has finished and another is running, then kill its worker
+        # (what a reader does in notebook 13: the public distributed.worker_processes)
         def target():
             done = {t: r for t, r in _records(run_dir).items() if r["status"] == "completed"}
-            running = _running(run_dir)
-            if not done or not running:
+            busy = [w for w in distributed.worker_processes(run_dir) if w["trial_id"]]
+            if not done or not busy:
                 return None
-            info = json.loads((run_dir / distributed.CHIEF_FILE).read_text())
-            for trial_id, tuner_id in running.items():
-                if tuner_id in info["workers"]:
-                    return done, trial_id, tuner_id, info["workers"][tuner_id]
-            return None
+            return done, busy[0]["trial_id"], busy[0]["tuner_id"], busy[0]["pid"]
 
         deadline = time.time() + 300
         while time.time() < deadline:
@@ -236,6 +233,8 @@ def test_a_worker_killed_mid_trial_loses_nothing_and_its_trial_runs_again(ds, sp
                        progress=False, workers=2)
     thread.join(5)
     assert killed, "no worker was killed (no trial was running beside a finished one)"
+    assert killed["tuner"] in {"tuner0", "tuner1"}  # one of the two the chief started
+    assert distributed.worker_processes(run_dir) == []  # the search is over: no live workers
     recs = _records(run_dir)
     assert sorted(recs) == ["0", "1", "2", "3"]  # no trial lost, none duplicated
     assert list(result.trials.status) == ["completed"] * 4

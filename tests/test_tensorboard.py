@@ -151,3 +151,22 @@ def test_the_server_serves_the_hparams_plugin(run):
             proc.kill()
     with socket.socket() as sock:  # the server went with it
         assert sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_hparams_table_reads_each_trials_session_back(run):
+    """nb.tensorboard.hparams_table: the HParams dashboard's table, from the event files."""
+    result, off = run
+    table = tb.hparams_table(result.run_dir)
+    records = _records(result.run_dir)
+    assert sorted(table.index) == sorted(records)
+    for name, rec in records.items():
+        row = table.loc[name]
+        assert row["status"] == "success"
+        for key, value in rec["active_values"].items():
+            assert row[key] == pytest.approx(value), (name, key)
+        for metric in ("val_accuracy", "val_loss", "val_f1"):
+            assert row[metric] == pytest.approx(rec["metrics"][metric], rel=1e-6)
+        assert row["params"] == rec["params"]
+    assert not any(c.startswith("_hparams_") for c in table.columns)
+    with pytest.raises(FileNotFoundError, match="no TensorBoard logs"):
+        tb.hparams_table(off.run_dir)
