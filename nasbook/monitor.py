@@ -4,7 +4,9 @@
 - :func:`make_monitor`: the Keras callback every trial trains with: validation
   precision/recall/F1 added to each epoch's logs (:func:`classification_metrics`), every
   epoch's logs kept, a NaN/inf loss stops the trial (and says when), progress reported, the
-  metrics' time counted in the trial's :class:`nasbook.phases.Clock`.
+  metrics' time counted in the trial's :class:`nasbook.phases.Clock`;
+- :func:`quiet_trainer_retracing`: no "triggered tf.function retracing" log line for Keras'
+  own training/validation functions while a trial trains (every trial is a new model).
 
 The runner (:mod:`nasbook.runner`) uses both; they live here to keep it short.
 
@@ -23,7 +25,41 @@ import numpy as np
 from nasbook import phases
 from nasbook.logits import predict_classes
 
-__all__ = ["Interrupt", "make_monitor", "classification_metrics"]
+__all__ = ["Interrupt", "make_monitor", "classification_metrics", "quiet_trainer_retracing"]
+
+
+# --- the trainer's retracing log line ---------------------------------------------------------
+
+class _TrainerRetracing:
+    """Logging filter: drop TensorFlow's "frequent retracing" warning for Keras' trainer
+    functions (``multi_step_on_iterator``, ``one_step_on_data``, ...).
+
+    Every trial builds a new model, so Keras traces new training and validation functions for
+    it, by design (their cost is measured: the ``trace_s`` phase of :mod:`nasbook.phases`).
+    TensorFlow counts the traces of one Python function across all models and warns once a
+    search has trained a few models on little data. Other functions' warnings pass through."""
+
+    def filter(self, record):
+        message = record.getMessage()
+        return not ("triggered tf.function retracing" in message
+                    and "TensorFlowTrainer" in message)
+
+
+@contextlib.contextmanager
+def quiet_trainer_retracing():
+    """Filter the trainer's retracing warning out of TensorFlow's logger inside the block.
+
+    Usage: ``with quiet_trainer_retracing(): model.fit(...)``
+    """
+    import tensorflow as tf
+
+    logger = tf.get_logger()
+    quiet = _TrainerRetracing()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 # --- the per-trial callback -----------------------------------------------------------------

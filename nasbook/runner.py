@@ -38,7 +38,8 @@ import numpy as np
 
 from nasbook import phases, rundir
 from nasbook import tensorboard as tb
-from nasbook.monitor import Interrupt, classification_metrics, make_monitor  # noqa: F401
+from nasbook.monitor import (Interrupt, classification_metrics, make_monitor,  # noqa: F401
+                             quiet_trainer_retracing)
 from nasbook.rundir import MODEL_FILE, RECORD, SearchError
 from nasbook.space.identity import architecture_key
 from nasbook.strategies.objectives import objective_value, trial_metrics_of
@@ -274,7 +275,7 @@ class Runner:
             patience=self.patience if self.patience else epochs, restore_best_weights=True)
         extra = [tb.epoch_callback(self.run_dir, trial)] if self.tensorboard else []
         t0 = time.perf_counter()
-        with phases.released_gradients():  # else each trial's traced graph stays in memory
+        with phases.released_gradients(), quiet_trainer_retracing():  # see their docstrings
             model.fit(self.ds.x_train, self.ds.y_train, validation_data=(self.ds.x_val,
                       self.ds.y_val), epochs=epochs, initial_epoch=initial_epoch,
                       batch_size=self.batch_size, validation_batch_size=_VAL_BATCH, verbose=0,
