@@ -22,7 +22,7 @@ from pathlib import Path
 from nasbook.bench.space import DECISIONS, RECIPE, all_configs
 
 __all__ = ["build", "COLUMNS", "default_build_path", "train", "recipe_data", "init_worker",
-           "done_rows"]
+           "run_tasks", "append_runs", "done_rows"]
 
 EPOCHS = RECIPE["epochs"]
 COLUMNS = (["arch_id", "seed", *DECISIONS, "status", "params", "train_time_s",
@@ -138,12 +138,25 @@ def build(out=None, *, seeds=None, workers=2, limit=None, progress=True) -> Path
 
     ``workers`` processes train in parallel, one TensorFlow thread each; ``workers=1`` trains
     in this process."""
+    path = Path(out) if out is not None else default_build_path()
+    seeds = list(RECIPE["seeds"] if seeds is None else seeds)
+    return append_runs(path, COLUMNS, _train_one, seeds=seeds, workers=workers, limit=limit,
+                       progress=progress, desc="benchmark runs")
+
+
+def append_runs(path, columns, fn, *, seeds, workers, limit=None, progress=True, desc="runs",
+                **options) -> Path:
+    """Run ``fn(arch_id, config, seed, **options)`` for every (architecture, seed) of the
+    benchmark space missing from the CSV ``path`` (at most ``limit`` of them) and append each
+    returned row as it finishes, flushed and synced, so a kill loses only the runs under way.
+
+    Usage: ``append_runs(Path("b.csv"), COLUMNS, _train_one, seeds=[0], workers=2)``
+    """
     from tqdm.auto import tqdm
 
-    path = Path(out) if out is not None else default_build_path()
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    seeds = list(RECIPE["seeds"] if seeds is None else seeds)
-    done = done_rows(path)
+    done = done_rows(path, columns)
     tasks = [(i, cfg, s) for s in seeds for i, cfg in enumerate(all_configs())
              if (i, s) not in done]
     if limit is not None:
@@ -151,32 +164,43 @@ def build(out=None, *, seeds=None, workers=2, limit=None, progress=True) -> Path
     if not tasks:
         return path
     new_file = not path.exists() or path.stat().st_size == 0
-    bar = tqdm(total=len(tasks), desc="benchmark runs", disable=not progress, file=sys.stderr)
+    bar = tqdm(total=len(tasks), desc=desc, disable=not progress, file=sys.stderr)
     with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer = csv.DictWriter(f, fieldnames=columns)
         if new_file:
             writer.writeheader()
 
         def record(row):
             writer.writerow(row)
             f.flush()   # every finished run is on disk before the next one is counted
+            os.fsync(f.fileno())
             bar.update()
 
         try:
-            if workers <= 1:   # in this process (tests, debugging)
-                for task in tasks:
-                    record(_train_one(*task))
-            else:
-                with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                                         initializer=init_worker) as pool:
-                    futures = [pool.submit(_train_one, *task) for task in tasks]
-                    try:
-                        for future in as_completed(futures):
-                            record(future.result())
-                    except KeyboardInterrupt:
-                        for future in futures:
-                            future.cancel()
-                        raise
+            run_tasks(fn, tasks, record, workers, **options)
         finally:
             bar.close()
     return path
+
+
+def run_tasks(fn, tasks, record, workers: int, **options) -> None:
+    """Call ``fn(*task, **options)`` for every task and ``record`` each result as it finishes:
+    in this process when ``workers <= 1`` (tests, debugging), else in ``workers`` spawned
+    processes (one TensorFlow thread each, see :func:`init_worker`). Ctrl-C cancels the rest.
+
+    Usage: ``run_tasks(_train_one, [(arch_id, config, seed), ...], writer.writerow, 2)``
+    """
+    if workers <= 1:
+        for task in tasks:
+            record(fn(*task, **options))
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                             initializer=init_worker) as pool:
+        futures = [pool.submit(fn, *task, **options) for task in tasks]
+        try:
+            for future in as_completed(futures):
+                record(future.result())
+        except KeyboardInterrupt:
+            for future in futures:
+                future.cancel()
+            raise

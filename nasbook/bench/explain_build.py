@@ -31,17 +31,12 @@ Usage::
 """
 from __future__ import annotations
 
-import csv
-import os
-import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 
-from nasbook.bench.build import EPOCHS, done_rows, init_worker, recipe_data, train
+from nasbook.bench.build import EPOCHS, append_runs, recipe_data, train
 from nasbook.bench.space import DECISIONS, all_configs
 
 __all__ = ["explain_build", "explain_one", "EXPLAIN_COLUMNS", "EXAMPLES", "IG_STEPS",
@@ -152,51 +147,12 @@ def explain_build(out=None, *, seeds=SEEDS, workers=2, limit=None, epochs=EPOCHS
 
     Usage: ``explain_build("/tmp/e.csv", limit=2)``
     """
-    from tqdm.auto import tqdm
-
     path = Path(out) if out is not None else default_explain_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
     folder = maps_dir(path)
-    folder.mkdir(exist_ok=True)
-    done = done_rows(path, EXPLAIN_COLUMNS)
-    tasks = [(i, cfg, s) for s in seeds for i, cfg in enumerate(all_configs())
-             if (i, s) not in done]
-    if limit is not None:
-        tasks = tasks[:limit]
-    if not tasks:
-        return path
-    options = dict(epochs=epochs, examples=examples, folder=str(folder))
-    new_file = not path.exists() or path.stat().st_size == 0
-    bar = tqdm(total=len(tasks), desc="explained runs", disable=not progress, file=sys.stderr)
-    with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=EXPLAIN_COLUMNS)
-        if new_file:
-            writer.writeheader()
-
-        def record(row):
-            writer.writerow(row)
-            f.flush()
-            os.fsync(f.fileno())
-            bar.update()
-
-        try:
-            if workers <= 1:
-                for task in tasks:
-                    record(explain_one(*task, **options))
-            else:
-                with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                                         initializer=init_worker) as pool:
-                    futures = [pool.submit(explain_one, *task, **options) for task in tasks]
-                    try:
-                        for future in as_completed(futures):
-                            record(future.result())
-                    except KeyboardInterrupt:
-                        for future in futures:
-                            future.cancel()
-                        raise
-        finally:
-            bar.close()
-    return path
+    folder.mkdir(parents=True, exist_ok=True)
+    return append_runs(path, EXPLAIN_COLUMNS, explain_one, seeds=seeds, workers=workers,
+                       limit=limit, progress=progress, desc="explained runs", epochs=epochs,
+                       examples=examples, folder=str(folder))
 
 
 # ----------------------------------------------------------------------------- agreement

@@ -61,14 +61,20 @@ class EvolutionOracle(ArchitectureOracle):
         if started < self.population_size or len(population) < self.sample_size:
             values = self.propose_unique(self.random_values)
             return self._response(values)
+        return self._breed(trial_id, population)
+
+    def _breed(self, trial_id, pool):
+        """The response for a child of tournament winners from ``pool`` (crossover at
+        ``crossover_rate``, then mutation), redrawn until unseen; its parents go to
+        ``lineage``. Subclasses choose the pool and the tournament (``_tournament``)."""
         parents = {}
 
         def child():
-            first = self._tournament(population)
+            first = self._tournament(pool)
             values = dict(first.hyperparameters.values)
             parents["ids"] = [first.trial_id]
             if self.crossover_rate and self._rng.random() < self.crossover_rate:
-                second = self._tournament(population)
+                second = self._tournament(pool)
                 values = self.crossover(values, dict(second.hyperparameters.values))
                 parents["ids"].append(second.trial_id)
             return self.mutate(values)

@@ -137,22 +137,7 @@ class NSGA2Oracle(EvolutionOracle):
         elite = self.population() if started >= self.population_size else []
         if len(elite) < 2:
             return self._response(self.propose_unique(self.random_values))
-        parents = {}
-
-        def child():
-            first = self._tournament(elite)
-            values = dict(first.hyperparameters.values)
-            parents["ids"] = [first.trial_id]
-            if self.crossover_rate and self._rng.random() < self.crossover_rate:
-                second = self._tournament(elite)
-                values = self.crossover(values, dict(second.hyperparameters.values))
-                parents["ids"].append(second.trial_id)
-            return self.mutate(values)
-
-        values = self.propose_unique(child)
-        if values is not None:
-            self.lineage[trial_id] = parents.get("ids", [])
-        return self._response(values)
+        return self._breed(trial_id, elite)
 
     def _tournament(self, elite):
         """Binary tournament: the lower front wins, then the larger crowding distance."""
