@@ -243,10 +243,11 @@ class Runner:
             return self._duplicate(path, record, self.seen[record["architecture"]])
         try:
             metrics = self._train(tuner, trial, values, record, trial_dir, parent)
-        except _TrialFailed as exc:
-            return self._fail(path, record, str(exc))
-        except Exception as exc:  # any error inside a trial fails that trial only
-            return self._fail(path, record, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # any error inside a trial fails that trial only ...
+            if Interrupt.flag:  # ... unless it is how Ctrl-C surfaced: the trial is re-run
+                raise KeyboardInterrupt from exc
+            reason = str(exc) if isinstance(exc, _TrialFailed) else f"{type(exc).__name__}: {exc}"
+            return self._fail(path, record, reason)
         if parent is None:
             self.seen.setdefault(record["architecture"], trial.trial_id)
         return metrics
