@@ -9,9 +9,10 @@ table's seeds (what the simulated strategies see). The reference point is the wo
 each objective over the table. Intervals: mean ± 95% Student-t half-width over seeds
 (nasbook.stats.mean_ci via nb.bench.pareto_summary).
 
-The second objective is meant to be an explanation-quality measure (issue 14's faithfulness
-table). Until that table exists the default is a STAND-IN: accuracy vs model size,
-log10(parameter count) minimised, a real trade-off that the shipped accuracy table records.
+The second objective is meant to be an explanation-quality measure: join the shipped table,
+``--join data/mnist1d_explanations.csv --objectives val_accuracy:max ig_deletion_auc:min``
+(the run in benchmarks/README.md). Without ``--join`` the default is a STAND-IN, labelled as
+such: accuracy vs model size, log10(parameter count) minimised.
 
 Usage: .venv/bin/python benchmarks/explainable_search.py [--seeds 100]
        [--table data/mnist1d_bench.csv] [--join EXTRA.csv]
@@ -84,8 +85,7 @@ def main():
     else:
         weights, how = dict(zip(names, args.weights)), "given"
     if stand_in:
-        print("STAND-IN OBJECTIVES: the explanation-quality table does not exist yet, so the "
-              "second objective is model size, log10(parameter count), minimised; this "
+        print("STAND-IN OBJECTIVES (no --join): the second objective is model size, log10(parameter count), minimised; this "
               "compares the strategies on a real accuracy-size trade-off, not on "
               "faithfulness.")
     print(f"table: {table.arch_id.nunique()} architectures x {table.seed.nunique()} seeds; "
