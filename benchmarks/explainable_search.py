@@ -85,9 +85,9 @@ def main():
     else:
         weights, how = dict(zip(names, args.weights)), "given"
     if stand_in:
-        print("STAND-IN OBJECTIVES (no --join): the second objective is model size, log10(parameter count), minimised; this "
-              "compares the strategies on a real accuracy-size trade-off, not on "
-              "faithfulness.")
+        print("STAND-IN OBJECTIVES (no --join): the second objective is model size, "
+              "log10(parameter count), minimised; this compares the strategies on a real "
+              "accuracy-size trade-off, not on faithfulness.")
     print(f"table: {table.arch_id.nunique()} architectures x {table.seed.nunique()} seeds; "
           f"objectives {objectives} (mean over seeds per architecture); "
           f"{os.cpu_count()} CPU cores")
