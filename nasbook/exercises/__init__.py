@@ -21,10 +21,12 @@ from nasbook.exercises.formulas import *    # noqa: F401,F403  notebooks 03-04
 from nasbook.exercises.explain import *     # noqa: F401,F403  notebooks 06-09
 from nasbook.exercises.anova import *       # noqa: F401,F403  notebook 10
 from nasbook.exercises.efficient import *   # noqa: F401,F403  notebook 11
+from nasbook.exercises.explainable import *  # noqa: F401,F403  notebook 12
 from nasbook.exercises.scaling import *     # noqa: F401,F403  notebook 13
 from nasbook.exercises.claims import *      # noqa: F401,F403  notebook 14
-from nasbook.exercises import anova, basics, claims, efficient, explain, formulas, scaling
+from nasbook.exercises import (anova, basics, claims, efficient, explain, explainable, formulas,
+                               scaling)
 
 __all__ = ["Verdict", *basics.__all__, *formulas.__all__, *explain.__all__, *anova.__all__,
-           *efficient.__all__, *scaling.__all__,
+           *efficient.__all__, *explainable.__all__, *scaling.__all__,
            *claims.__all__]
