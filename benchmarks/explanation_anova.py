@@ -98,8 +98,8 @@ def main(argv=None):
 
     best = acc.max()
     near = table[table.test_accuracy >= best - args.near]
-    print(f"\nequally accurate models (test accuracy within {args.near * 100:g} points of the best, "
-          f"{best:.4f}): "
+    print(f"\nequally accurate models (test accuracy within {args.near * 100:g} points of the "
+          f"best, {best:.4f}): "
           f"{len(near)} architectures")
     spread = near[measures[1:]].agg(["min", "median", "max"]).T
     spread["range / whole-space sd"] = ((spread["max"] - spread["min"])

@@ -578,6 +578,25 @@ def _trial_note():
             if trial else "")
 
 
+def _chief_gone(pid: int, wait: float = 0.5) -> bool:
+    """Whether the chief ``pid`` died, watched for up to ``wait`` seconds. The kernel sends the
+    death signal when the chief's *thread* that started this worker exits, possibly before the
+    process is gone and this worker reparented, so ``getppid()`` alone can still name it."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if os.getppid() != pid:
+            return True
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def die_with_chief() -> None:
     """In a worker that a local chief started (``NASBOOK_CHIEF_PID``), on Linux: ask the kernel
     for SIGTERM when the chief dies, whatever this process is doing (importing TensorFlow,
@@ -589,7 +608,7 @@ def die_with_chief() -> None:
     import signal
 
     def on_term(signum, frame):
-        if os.getppid() == int(expected):  # the chief itself stops its workers
+        if not _chief_gone(int(expected)):  # the chief itself stops its workers
             print("nasbook worker: stopped by the chief", file=sys.stderr, flush=True)
             os._exit(0)
         print(f"nasbook worker: the chief (pid {expected}) was killed or crashed, so this "

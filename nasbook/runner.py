@@ -6,10 +6,11 @@
   ``keras_tuner.HyperModel`` or a build function), and :func:`check_space`, which builds its
   default model once before keras-tuner sees it;
 - :class:`Runner`: trains one trial (early stopping at the best epoch, per-epoch history and
-  validation precision/recall/F1, NaN detection: :mod:`nasbook.monitor`), computes the search's ``trial_metrics`` on the
-  trained model and a scalarised (weighted) objective, recognises duplicates by :func:`nasbook.space.identity.architecture_key`, writes the trial's record
-  with where its time went and the process's memory after it (:mod:`nasbook.phases`) and
-  **hands it back** (``runner.last_record``), so the loop keeps the best score in memory;
+  validation precision/recall/F1, NaN detection: :mod:`nasbook.monitor`), computes the search's
+  ``trial_metrics`` on the trained model and a scalarised (weighted) objective, recognises
+  duplicates by :func:`nasbook.space.identity.architecture_key`, writes the trial's record with
+  where its time went and the process's memory after it (:mod:`nasbook.phases`) and **hands it
+  back** (``runner.last_record``), so the loop keeps the best score in memory;
 - lean trials (measured by ``benchmarks/trial_overhead.py``): the optimizer's and metrics'
   variables are created before training, so the training step is traced once, not twice; the
   validation split is scored in one batch per epoch; the gradient functions TensorFlow leaks

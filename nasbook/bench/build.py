@@ -65,11 +65,14 @@ def train(config: dict, seed: int, dataset, space, *, epochs: int = EPOCHS):
 
     ``config`` holds the six decisions; ``dataset`` is the recipe's split and ``space`` the
     benchmark space (passed in so a worker loads them once). ``epochs`` other than the recipe's
-    is for tests only.
+    is for tests and quick-mode lessons. TensorFlow's retracing warning for Keras' trainer
+    functions is filtered while it trains (every call is a new model, by design).
 
     Usage: ``model, history, s = train(all_configs()[0], 0, ds, bench_space())``
     """
     import keras
+
+    from nasbook.monitor import quiet_trainer_retracing
 
     values = dict(config, dropout=RECIPE["dropout"], l2=RECIPE["l2"],
                   optimizer=RECIPE["optimizer"], learning_rate=RECIPE["learning_rate"])
@@ -77,9 +80,10 @@ def train(config: dict, seed: int, dataset, space, *, epochs: int = EPOCHS):
     keras.utils.set_random_seed(seed)
     model = space.build_model(values)
     start = time.perf_counter()
-    history = model.fit(dataset.x_train, dataset.y_train,
-                        validation_data=(dataset.x_val, dataset.y_val), epochs=epochs,
-                        batch_size=RECIPE["batch_size"], verbose=0, shuffle=True).history
+    with quiet_trainer_retracing():
+        history = model.fit(dataset.x_train, dataset.y_train,
+                            validation_data=(dataset.x_val, dataset.y_val), epochs=epochs,
+                            batch_size=RECIPE["batch_size"], verbose=0, shuffle=True).history
     return model, history, time.perf_counter() - start
 
 
