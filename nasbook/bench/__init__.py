@@ -18,15 +18,15 @@ from nasbook.bench.compare import (compare, evaluations_to_top, first_top, regre
 from nasbook.bench.pareto import (architecture_points, front_hypervolume, hypervolume_regret,
                                   pareto_compare, pareto_front, pareto_summary,
                                   reference_point, regret_at_budgets)
-from nasbook.bench.table import (EXPLANATIONS_PATH, TABLE_PATH, BenchmarkError, load,
-                                 load_explanations)
+from nasbook.bench.table import (AGAINST_RANDOM, EXPLANATIONS_PATH, TABLE_PATH,
+                                 BenchmarkError, against_random, load, load_explanations)
 from nasbook.bench.explain_build import agreement_with, map_agreement
 from nasbook.bench.recovery import (QUICK as RECOVERY_QUICK, recovery, recovery_bands,
                                     recovery_summary)
 
 __all__ = ["DECISIONS", "RECIPE", "all_configs", "bench_space", "load", "TABLE_PATH",
-           "load_explanations", "EXPLANATIONS_PATH", "map_agreement", "agreement_with",
-           "BenchmarkError", "simulate", "lookup_table", "curve_columns", "architecture_curves",
+           "load_explanations", "against_random", "AGAINST_RANDOM", "EXPLANATIONS_PATH",
+           "map_agreement", "agreement_with", "BenchmarkError", "simulate", "lookup_table", "curve_columns", "architecture_curves",
            "compare", "regret_on_grid", "regret_summary", "regret_bands", "top_hit_probability",
            "top_architectures", "first_top", "evaluations_to_top", "recovery",
            "recovery_summary", "recovery_bands", "RECOVERY_QUICK", "architecture_points",

@@ -31,6 +31,7 @@ Usage::
 """
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 
@@ -232,15 +233,18 @@ def reference_arch(accuracy=None) -> int:
     return int(table.groupby("arch_id").test_accuracy.mean().idxmax())
 
 
-def ship(built, dest=None, *, k=5, complete=True, reference=None):
+def ship(built, dest=None, *, k=5, complete=True, reference=None, keep=None):
     """Turn a finished build into the shipped table: rows sorted by (arch_id, seed), the
     agreement of each architecture's IG and saliency maps with :func:`reference_arch`'s
     (``ig_rank_correlation``, ``ig_top5_overlap``, ``saliency_...``; ``reference_arch_id``)
     added, written to ``dest`` (default ``data/mnist1d_explanations.csv``) with its SHA-256
-    beside it. ``complete`` requires all 324 architectures, each completed; ``reference``
-    overrides the reference architecture (tests). Returns ``dest``.
+    beside it. ``complete`` requires all 324 architectures of every built seed, each
+    completed; ``reference`` overrides the reference architecture (tests). ``keep``: a shipped
+    table whose rows stay as they are, character for character (a new seed is added beside
+    them; built rows of the runs it already has are dropped). Returns ``dest``.
 
-    Usage: ``ship("/work/xai_build/explanations.csv")``
+    Usage: ``ship("/work/xai_build/explanations.csv")``;
+    ``ship("seed1.csv", keep="data/mnist1d_explanations.csv")``
     """
     import pandas as pd
 
@@ -251,11 +255,21 @@ def ship(built, dest=None, *, k=5, complete=True, reference=None):
     table = pd.read_csv(built).sort_values(["arch_id", "seed"]).reset_index(drop=True)
     if table.duplicated(["arch_id", "seed"]).any():
         raise BenchmarkError(f"{built} has duplicate (arch_id, seed) rows")
-    if complete and (len(table.arch_id.unique()) != len(all_configs())
+    kept = None
+    if keep is not None:
+        # read as text, so that the kept rows are written back exactly as they were
+        kept = pd.read_csv(keep, dtype=str, keep_default_na=False)
+        have = set(zip(kept.arch_id.astype(int), kept.seed.astype(int)))
+        table = table[[(a, s) not in have for a, s in zip(table.arch_id, table.seed)]]
+        if table.empty:
+            raise BenchmarkError(f"{built} has no run that {keep} lacks")
+    per_seed = table.groupby("seed").arch_id.nunique()
+    if complete and ((per_seed != len(all_configs())).any()
                      or not table.status.eq("completed").all()):
-        raise BenchmarkError(f"{built} has {table.arch_id.nunique()} of {len(all_configs())} "
-                             f"architectures ({table.status.ne('completed').sum()} not "
-                             f"completed); finish the build (it resumes) before shipping")
+        counts = ", ".join(f"{n} of {len(all_configs())} architectures for seed {s}"
+                           for s, n in per_seed.items())
+        raise BenchmarkError(f"{built} has {counts} ({table.status.ne('completed').sum()} "
+                             f"not completed); finish the build (it resumes) before shipping")
     reference = reference_arch() if reference is None else int(reference)
     parts = []
     for seed, rows in table.groupby("seed"):
@@ -267,6 +281,14 @@ def ship(built, dest=None, *, k=5, complete=True, reference=None):
         parts.append(joined)
     table = table.merge(pd.concat(parts), on=["arch_id", "seed"], how="left")
     table["reference_arch_id"] = reference
+    if kept is not None:
+        if list(kept.columns) != list(table.columns):
+            raise BenchmarkError(f"{keep} and {built} have different columns")
+        text = pd.read_csv(io.StringIO(table.to_csv(index=False, float_format="%.5g")),
+                           dtype=str, keep_default_na=False)
+        table = pd.concat([kept, text], ignore_index=True)
+        order = np.lexsort((table.seed.astype(int), table.arch_id.astype(int)))
+        table = table.iloc[order]
     dest.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(dest, index=False, float_format="%.5g")
     dest.with_name(dest.name + ".sha256").write_text(f"{sha256(dest)}  {dest.name}\n")

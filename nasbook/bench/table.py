@@ -12,8 +12,8 @@ from pathlib import Path
 
 from nasbook.bench.space import DECISIONS
 
-__all__ = ["load", "load_explanations", "TABLE_PATH", "EXPLANATIONS_PATH", "BenchmarkError",
-           "sha256"]
+__all__ = ["load", "load_explanations", "against_random", "AGAINST_RANDOM", "TABLE_PATH",
+           "EXPLANATIONS_PATH", "BenchmarkError", "sha256"]
 
 # The tables ship in the repository's data/ folder, beside their README and checksums.
 TABLE_PATH = Path(__file__).resolve().parents[2] / "data" / "mnist1d_bench.csv"
@@ -69,15 +69,43 @@ def load(path=None, *, verify=True):
                direction="max")
 
 
+# Deletion and insertion AUC against the random-order curve of the same model and inputs:
+# ``<method>_<curve>_vs_random`` = method AUC - random AUC (the signed area between the two
+# curves; 0 = no better than deleting or inserting in a random order; better is lower for
+# deletion, higher for insertion, as for the raw AUC) and ``<method>_<curve>_ratio`` = method
+# AUC / random AUC (1 = random). The difference is the primary form: it is the area between
+# two curves of one model on one input set, in the raw AUC's own units, stays defined when the
+# random AUC is near zero (a model near chance), and is what nb.explain.auc_table reports.
+AGAINST_RANDOM = {f"{m}_{c}_{form}": (m, c, form) for m in ("ig", "saliency")
+                  for c in ("deletion", "insertion") for form in ("vs_random", "ratio")}
+
+
+def against_random(table):
+    """``table`` with the :data:`AGAINST_RANDOM` columns added from its ``*_auc`` columns (a
+    copy; a measure whose two AUCs are not both there is left out).
+
+    Usage: ``against_random(ex)[["ig_deletion_auc", "ig_deletion_vs_random"]]``"""
+    table = table.copy()
+    for name, (method, curve, form) in AGAINST_RANDOM.items():
+        own, rand = f"{method}_{curve}_auc", f"random_{curve}_auc"
+        if own in table and rand in table:
+            table[name] = (table[own] - table[rand] if form == "vs_random"
+                           else table[own] / table[rand])
+    return table
+
+
 def load_explanations(path=None, *, verify=True, join=True):
     """The explanation-quality table (:mod:`nasbook.bench.explain_build`): one row per
     (architecture, seed) with deletion/insertion AUCs, sanity and completeness scores and the
     ground-truth region scores of integrated gradients and saliency. With ``join`` the
     accuracy table's ``val_accuracy`` and ``test_accuracy`` of the same run are added as
     ``bench_val_accuracy`` and ``bench_test_accuracy`` (joined on ``arch_id`` and ``seed``).
-    ``attrs`` hold the trials format with objective ``test_accuracy``.
+    The deletion and insertion AUCs also come against the random order of the same model and
+    inputs (:data:`AGAINST_RANDOM`: ``ig_deletion_vs_random`` ..., ``ig_deletion_ratio`` ...),
+    since a raw AUC mostly measures how confident and robust the model is. ``attrs`` hold the
+    trials format with objective ``test_accuracy``.
 
-    Usage: ``ex = nb.bench.load_explanations(); ex.ig_region_mass.describe()``
+    Usage: ``ex = nb.bench.load_explanations(); ex.ig_deletion_vs_random.describe()``
     """
     from nasbook.trials import tag
 
@@ -96,6 +124,6 @@ def load_explanations(path=None, *, verify=True, join=True):
         acc = acc.rename(columns={"val_accuracy": "bench_val_accuracy",
                                   "test_accuracy": "bench_test_accuracy"})
         table = table.merge(acc, on=["arch_id", "seed"], how="left")
-    table = table.sort_values(["arch_id", "seed"]).reset_index(drop=True)
+    table = against_random(table.sort_values(["arch_id", "seed"]).reset_index(drop=True))
     return tag(table, decisions=list(DECISIONS), domains=DECISIONS, objective="test_accuracy",
                direction="max")
