@@ -116,10 +116,36 @@ def test_same_seed_same_configurations(run, ds, space, tmp_path):
 
 # --- stop conditions -------------------------------------------------------------------------
 
-def test_time_budget_and_target_stop_between_trials(ds, space, tmp_path):
-    spent = nb.search(ds, space, max_trials=5, epochs=1, time_budget=0.5,
+class TrialClock:
+    """``time`` as nasbook.rundir sees it, with a search clock the test moves: it stands still
+    except while a trial's model is built, which takes an hour of it. So a budget of a minute is
+    unspent before the first trial and certainly spent after it, on any machine."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+    def perf_counter(self):
+        return self.now
+
+
+def test_time_budget_and_target_stop_between_trials(ds, space, tmp_path, monkeypatch):
+    clock, build = TrialClock(), space.build
+
+    def build_for_an_hour(hp):
+        clock.now += 3600.0
+        return build(hp)
+
+    monkeypatch.setattr(nb.rundir, "time", clock)
+    monkeypatch.setattr(space, "build", build_for_an_hour)
+    spent = nb.search(ds, space, max_trials=5, epochs=1, time_budget=60,
                       run_dir=tmp_path / "t", progress=False)
+    # checked between trials: the running trial finished, the next one did not start
     assert len(spent) == 1 and spent.stop_reason.startswith("time budget spent")
+    assert spent.trials.status.tolist() == ["completed"]
+    monkeypatch.undo()
     reached = nb.search(ds, space, max_trials=5, epochs=1, target=0.0, run_dir=tmp_path / "t",
                         overwrite=True, seed=1, progress=False)
     assert len(reached) == 1 and reached.stop_reason.startswith("target reached")
