@@ -26,7 +26,7 @@ __version__ = "0.1.0"
 _SUBMODULES = {
     "config", "data", "plot", "optim", "metrics", "exercises", "explain", "attention",
     "widgets", "space", "search", "results", "strategies", "bench", "cli", "models",
-    "oneshot", "pareto", "distributed", "tensorboard",
+    "oneshot", "pareto", "distributed", "tensorboard", "stats",
 }
 
 __all__ = [

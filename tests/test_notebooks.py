@@ -3,8 +3,11 @@ committed clean, and reads as a lesson.
 
 What is checked, and how quick mode stays honest:
 
-- **Quick mode** (``make test``): every notebook runs with ``NASBOOK_QUICK=1`` under a time
-  limit, in a fresh working directory (``nasbook.book.execute``).
+- **Quick mode** (``make test``): every notebook runs with ``NASBOOK_QUICK=1``, in a fresh
+  working directory (``nasbook.book.execute``). How long it takes is printed, never asserted: a
+  busy machine is slower, not wrong. The only time limit is hang protection, several times the
+  slowest measured run; the speed goals (a minute or two a notebook) are measured by
+  ``benchmarks/notebook_quick_times.py``.
 - **Outputs, not just exit codes**: ``nasbook.book.output_problems`` fails a run whose cell
   outputs (stdout, stderr, errors, displayed text) contain a traceback or a warning, unless the
   cell says so with a tag: ``raises-exception`` (an error shown on purpose) or
@@ -36,11 +39,16 @@ PATHS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) + sorted(NOTEBOOKS.glob("ex
 IDS = [str(p.relative_to(NOTEBOOKS)) for p in PATHS]
 RUNTIMES = NOTEBOOKS / "runtimes.csv"
 
-# Quick-mode wall-clock limit per notebook, in seconds, on 2 CPU cores.
-LIMIT = {"00_welcome_and_tour.ipynb": 90}
-DEFAULT_LIMIT = 300
 # CI runs in full mode every notebook measured at or under this many seconds.
 FULL_MODE_LIMIT = 300
+# Hang protection, in seconds for a whole notebook (kernel start included): a run still going
+# after this long has a hung cell. Not a speed goal (benchmarks/notebook_quick_times.py measures
+# those): quick mode, about 7 times the slowest measured quick run (83 s, notebooks/runtimes.csv,
+# on 2 busy cores); full mode, 4 times the longest full-mode time that CI runs.
+QUICK_HANG_LIMIT = 600
+FULL_HANG_LIMIT = 4 * FULL_MODE_LIMIT
+# pytest-timeout's own limit comes after the notebook's, so a hang fails with the cell it hit
+PYTEST_MARGIN = 120
 
 
 def _runtimes() -> dict:
@@ -109,27 +117,29 @@ def test_readme_learning_path_states_each_notebooks_full_mode_time():
             f"README row for {name} should state its full-mode time ({_full_time(row)})"
 
 
-def _check(run, limit):
+def _check(run, hang_limit):
+    hung = run.error is not None and "Timeout" in run.error
+    assert not hung, (f"{run.path.name} was stopped by the hang protection after "
+                      f"{run.seconds:.0f} s ({hang_limit} s for the whole notebook): {run.error}")
     assert run.error is None, f"{run.path.name}: {run.error}"
     assert not run.problems, f"{run.path.name} shows the reader: " + "; ".join(run.problems)
-    assert run.seconds < limit, f"{run.path.name} took {run.seconds:.0f} s (limit {limit} s)"
 
 
+@pytest.mark.timeout(QUICK_HANG_LIMIT + PYTEST_MARGIN)
 @pytest.mark.parametrize("path", PATHS, ids=IDS)
 def test_runs_in_quick_mode(path):
-    limit = LIMIT.get(path.name, DEFAULT_LIMIT)
     assert os.environ.get("NASBOOK_QUICK") == "1", \
         "the notebook test must run in quick mode (make test sets NASBOOK_QUICK=1)"
-    run = execute(path, quick=True, timeout=limit)
+    run = execute(path, quick=True, timeout=QUICK_HANG_LIMIT, notebook_timeout=QUICK_HANG_LIMIT)
     print(f"{path.name}: {run.seconds:.1f} s, {run.trials_failed} failed trials")
-    _check(run, limit)
+    _check(run, QUICK_HANG_LIMIT)
 
 
 @pytest.mark.skipif(os.environ.get("NASBOOK_TEST_FULL") != "1",
                     reason="full-mode notebook runs are `make test-full` (CI runs it)")
+@pytest.mark.timeout(FULL_HANG_LIMIT + PYTEST_MARGIN)
 @pytest.mark.parametrize("path", _full_mode_in_ci(), ids=lambda p: p.name)
 def test_runs_in_full_mode(path):
-    limit = 2 * FULL_MODE_LIMIT          # twice the measured ceiling: a loaded machine
-    run = execute(path, quick=False, timeout=limit)
+    run = execute(path, quick=False, timeout=FULL_HANG_LIMIT, notebook_timeout=FULL_HANG_LIMIT)
     print(f"{path.name}: full mode {run.seconds:.1f} s, {run.trials_failed} failed trials")
-    _check(run, limit)
+    _check(run, FULL_HANG_LIMIT)
