@@ -23,7 +23,7 @@ The default space, ``human``, is the 15-minute recipe:
 
 Usage::
 
-    .venv/bin/python benchmarks/search_mnist1d.py --seeds 0 1 2 --overwrite   # the measurement
+    .venv/bin/python benchmarks/search_mnist1d.py --seeds 1 2 3 --overwrite   # the measurement
     .venv/bin/python benchmarks/search_mnist1d.py --minutes 3 --seeds 0
     .venv/bin/python benchmarks/search_mnist1d.py --space project --workers 1 --minutes 5
 
@@ -46,6 +46,9 @@ import time
 PAPER_CNN_TEST_ACCURACY = 0.94  # MNIST-1D paper, Table 1 ("CNN"), test accuracy
 HUMAN_TEST_ACCURACY = 0.96      # MNIST-1D paper, Table 1 ("Human"), test accuracy
 GOAL = 0.96                     # issue 15: mean test accuracy over 3 search seeds
+# The recipe was found with single runs on seed 0's split, its test accuracy looked at once
+# (see benchmarks/README.md), so seed 0 is a tuning seed: never among the judged ones.
+TUNED_SEEDS = (0,)
 
 # Notebook 06's space: the source text's dictionary, corrected for 1-D inputs.
 PROJECT_SPACE = {
@@ -146,7 +149,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=15.0, help="search time per seed")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0],
-                        help="one search per seed (the measurement: --seeds 0 1 2)")
+                        help="one search per seed (the measurement: --seeds 1 2 3; seed 0 "
+                             "tuned the recipe, so its run is never judged)")
     parser.add_argument("--space", default="human",
                         help="'human' (default: the 15-minute recipe), 'project' (notebook "
                              "06's space) or a preset: mlp, cnn, residual_cnn")
@@ -204,9 +208,15 @@ def main(argv=None):
         half = nb.stats.mean_ci(tests)[1]
         line += f"; 95% Student-t CI [{mean - half:.4f}, {mean + half:.4f}]"
     print(line)
-    print(f"goal:          {GOAL:.4f} (MNIST-1D paper: human {HUMAN_TEST_ACCURACY:.2f}, CNN "
-          f"{PAPER_CNN_TEST_ACCURACY:.2f}); gap {mean - GOAL:+.4f}: "
-          f"{'reached' if mean >= GOAL else 'not reached'}")
+    print(f"goal:          {GOAL:.4f} mean test accuracy (MNIST-1D paper: human "
+          f"{HUMAN_TEST_ACCURACY:.2f}, CNN {PAPER_CNN_TEST_ACCURACY:.2f})")
+    judged = [r["test"] for r in runs if r["seed"] not in TUNED_SEEDS]
+    if judged:
+        print("verdict:       " + str(nb.stats.verdict(
+            judged, GOAL, what=f"seeds {[r['seed'] for r in runs if r['seed'] not in TUNED_SEEDS]}"
+                               f" (tuning seeds {list(TUNED_SEEDS)} left out)")))
+    else:
+        print(f"verdict:       none: every seed run is a tuning seed {list(TUNED_SEEDS)}")
     print(f"load average (1/5/15 min) at the end: {load()}")
 
 

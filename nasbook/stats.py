@@ -84,10 +84,10 @@ class Verdict:
         sign = ">=" if self.better == "higher" else "<="
         side = "lower" if self.better == "higher" else "upper"
         head = f"{self.what}: " if self.what else ""
-        bound = (f"one-sided {self.level:.0%} {side} bound {self.bound:.4g}"
+        bound = (f"one-sided {self.level:.0%} {side} bound {self.bound:.5g}"
                  if np.isfinite(self.bound) else "no interval with n = 1")
         spread = f", sd {self.sd:.3g}" if np.isfinite(self.sd) else ""
-        return (f"{head}{self.word.upper()} (goal {sign} {self.goal:.4g}; mean {self.mean:.4g}"
+        return (f"{head}{self.word.upper()} (goal {sign} {self.goal:.4g}; mean {self.mean:.5g}"
                 f"{spread}, n = {self.n}, {bound}; gap {self.gap:+.3g})")
 
 
