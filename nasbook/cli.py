@@ -272,9 +272,6 @@ def _cmd_report(args) -> int:
 def _cmd_grade(args) -> int:
     from nasbook import grade
 
-    missing = [p for p in args.notebooks if not Path(p).exists()]
-    if missing:
-        raise ValueError(f"no notebook at {', '.join(missing)}")
     results = grade.grade(args.notebooks, timeout=args.timeout, quick=not args.full,
                           reference=args.reference,
                           progress=lambda r: print(f"graded {r['notebook']}: {r['passed']}/"

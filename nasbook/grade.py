@@ -109,19 +109,29 @@ def grade_notebook(path, *, timeout=600, quick=True, reference=None) -> dict:
     to expect, so a deleted exercise cell counts as missing instead of shrinking the total.
 
     Returns ``{"notebook", "seconds", "stopped", "exercises": [rows], "passed", "total",
-    "score"}``; ``score`` is passed / total (0 when the notebook has no exercise)."""
+    "score"}``; ``score`` is passed / total (0 when the notebook has no exercise). A submission
+    that cannot be read (missing, not JSON, not a notebook) scores zero, with the reason in
+    ``stopped`` and, given ``reference``, every expected exercise as an error row."""
+    import nbformat
+
     from nasbook.book import execute
 
-    run = execute(path, quick=quick, notebook_timeout=timeout, allow_errors=True)
+    expected = None
+    if reference is not None:
+        expected = [name for _, name in exercises_in(nbformat.read(reference, as_version=4))]
+    try:
+        nbformat.read(path, as_version=4).cells  # noqa: B018 - a notebook has cells
+        run = execute(path, quick=quick, notebook_timeout=timeout, allow_errors=True)
+    except Exception as exc:  # noqa: BLE001 - whatever is wrong with one file, grade the rest
+        reason = f"could not read or run the notebook: {type(exc).__name__}: {exc}"[:300]
+        rows = [{"exercise": name, "cell": None, "status": "error", "message": reason}
+                for name in expected or []]
+        return {"notebook": str(path), "seconds": 0.0, "stopped": reason, "exercises": rows,
+                "passed": 0, "total": len(rows), "score": 0.0}
     stopped = None
     if run.error:
         stopped = (f"time limit of {timeout:g} s reached" if "Timeout" in run.error
                    else "the kernel died" if "DeadKernel" in run.error else run.error)
-    expected = None
-    if reference is not None:
-        import nbformat
-
-        expected = [name for _, name in exercises_in(nbformat.read(reference, as_version=4))]
     rows = grade_executed(run.notebook, stopped=stopped, expected=expected)
     passed = sum(r["status"] == "passed" for r in rows)
     return {"notebook": str(path), "seconds": round(run.seconds, 1), "stopped": stopped,
