@@ -26,6 +26,8 @@ from pathlib import Path
 
 import nasbook as nb
 
+GOAL_WORKERS_GONE_S = 10.0   # seconds from a chief SIGKILL until both worker processes are gone
+
 
 def _records(run_dir):
     return [json.loads(p.read_text()) for p in Path(run_dir).glob("trial_*/nasbook_trial.json")]
@@ -94,7 +96,10 @@ def main(argv=None):
                      ("workers gone after a chief kill", kills)):
         print(f"{name}: mean {sum(xs) / len(xs):.2f} s, max {max(xs):.2f} s over {len(xs)} "
               f"runs")
-    print(f"{os.cpu_count()} CPU cores; {time.strftime('%Y-%m-%d')}")
+    print(nb.stats.verdict(kills, GOAL_WORKERS_GONE_S, better="lower",
+                           what=f"workers gone after a chief kill < {GOAL_WORKERS_GONE_S:g} s"))
+    print(f"{os.cpu_count()} CPU cores; load average {os.getloadavg()[0]:.1f}; "
+          f"{time.strftime('%Y-%m-%d')}")
 
 
 if __name__ == "__main__":
