@@ -231,3 +231,85 @@ def test_nsga2_elite_is_the_best_by_front_then_crowding():
         assert set(extra) <= set(last) and len(extra) == 5 - len(expect_full)
         rejected = [t for t in last if t not in extra]
         assert min(crowd[t] for t in extra) >= max(crowd[t] for t in rejected)
+
+
+# --- the comparison's four searches, paired regret differences, supported front points ------
+
+def test_strategy_runs_are_the_four_searches_with_equal_scaled_weights():
+    table = cost_table()
+    runs, weights = nb.bench.pareto.strategy_runs(table, OBJ, population_size=7)
+    assert list(runs) == ["NSGA-II", "evolution (val_accuracy only)", "scalarised evolution",
+                          "random"]
+    points = nb.bench.architecture_points(table, OBJ)
+    spans = points[["val_accuracy", "cost"]].max() - points[["val_accuracy", "cost"]].min()
+    assert weights == pytest.approx({"val_accuracy": 1 / spans["val_accuracy"],
+                                     "cost": -1 / spans["cost"]})
+    assert runs["NSGA-II"] == ("nsga2", {"objectives": OBJ, "population_size": 7})
+    assert runs["evolution (val_accuracy only)"] == ("evolution", {"population_size": 7})
+    assert runs["random"] == ("random", {})
+    # given weights are used as they are; a first objective other than accuracy is scored
+    # alone by a one-term weighted sum, negated when it is minimised
+    runs, weights = nb.bench.pareto.strategy_runs(table, [("cost", "min"),
+                                                          ("val_accuracy", "max")],
+                                                  weights={"cost": -2.0, "val_accuracy": 1.0})
+    assert weights == {"cost": -2.0, "val_accuracy": 1.0}
+    name, options = runs["evolution (cost only)"]
+    history = nb.bench.simulate(name, 12, seed=0, table=table, **options)
+    assert history["single"].to_numpy() == pytest.approx(-history.cost.to_numpy())
+    frame = nb.bench.pareto_compare(runs, table, OBJ, budgets=[12], seeds=range(2))
+    assert set(frame.label) == set(runs) and len(frame) == 8
+
+
+def test_paired_regret_pairs_by_seed_and_judges_only_real_differences():
+    rows = []
+    for seed, (a, b, c) in enumerate([(0.10, 0.30, 0.10), (0.20, 0.35, 0.20),
+                                      (0.15, 0.40, 0.15), (0.12, 0.31, 0.12)]):
+        rows += [{"label": "NSGA-II", "seed": seed, "budget": 50, "regret": a},
+                 {"label": "random", "seed": seed, "budget": 50, "regret": b},
+                 {"label": "twin", "seed": seed, "budget": 50, "regret": c}]
+    frame = pd.DataFrame(rows)
+    out = nb.bench.pareto.paired_regret(frame, "NSGA-II", 50)
+    d = np.array([0.10 - 0.30, 0.20 - 0.35, 0.15 - 0.40, 0.12 - 0.31])
+    ref = nb.stats.paired_difference(d, np.zeros(4))
+    assert out.loc["random", "n"] == 4
+    assert out.loc["random", "difference"] == pytest.approx(d.mean())
+    assert out.loc["random", ["low", "high"]].tolist() == pytest.approx([ref.low, ref.high])
+    assert out.loc["random", "verdict"] == nb.stats.verdict(d, 0.0, better="lower").word == "met"
+    # equal on every seed: no interval can say "lower", and no verdict is given
+    assert out.loc["twin", "verdict"] == "equal on every seed"
+    assert out.loc["twin", "difference"] == 0.0
+    with pytest.raises(ValueError, match="no run labelled"):
+        nb.bench.pareto.paired_regret(frame, "NSGA", 50)
+
+
+def weights_reach(points, directions, n=20001):
+    """Brute force: the rows that some positive weighting of the (maximised, scaled) columns
+    makes the unique best."""
+    p = np.asarray(points, float) * np.array([1.0 if d == "max" else -1.0 for d in directions])
+    p = (p - p.min(0)) / np.where(np.ptp(p, 0) > 0, np.ptp(p, 0), 1.0)
+    hits = set()
+    for angle in np.linspace(1e-6, np.pi / 2 - 1e-6, n):
+        scores = p @ np.array([np.cos(angle), np.sin(angle)])
+        best = np.flatnonzero(scores >= scores.max() - 1e-12)
+        if len(best) == 1:
+            hits.add(int(best[0]))
+    return np.array([i in hits for i in range(len(p))])
+
+
+def test_supported_points_are_those_a_weighted_sum_can_reach():
+    # (0.7, 2.9) lies in a concave dent of the front: no positive weights make it the best
+    front = pd.DataFrame({"acc": [0.9, 0.8, 0.7, 0.6], "cost": [5.0, 3.0, 2.9, 1.0]},
+                         index=[10, 11, 12, 13])
+    got = nb.bench.pareto.supported(front, HAND_OBJ)
+    assert got.index.tolist() == [10, 11, 12, 13]
+    assert got.tolist() == [True, True, False, True]
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        x = np.sort(rng.uniform(size=9))
+        pts = pd.DataFrame({"acc": x, "cost": np.sort(rng.uniform(size=9))})  # a front
+        assert pareto_mask(pts.to_numpy(), MAXMIN).all()
+        assert nb.bench.pareto.supported(pts, HAND_OBJ).tolist() == \
+            weights_reach(pts.to_numpy(), MAXMIN).tolist()
+    with pytest.raises(ValueError, match="two objectives"):
+        nb.bench.pareto.supported(front.assign(z=1.0), [("acc", "max"), ("cost", "min"),
+                                                        ("z", "min")])

@@ -18,6 +18,11 @@ Usage::
                                     "random": ("random", {})}, table, objectives,
                                    budgets=[25, 50], seeds=range(20))
     nb.bench.pareto_summary(runs)         # mean ± 95 % Student-t interval per budget
+
+    runs, weights = nb.bench.strategy_runs(table, objectives, population_size=12)
+    frame = nb.bench.pareto_compare(runs, table, objectives, [25, 50], range(20))
+    nb.bench.paired_regret(frame, "NSGA-II", 50)   # NSGA-II minus each other, paired by seed
+    nb.bench.supported(front, objectives)          # the points a weighted sum can reach
 """
 from __future__ import annotations
 
@@ -26,11 +31,12 @@ import pandas as pd
 
 from nasbook.bench.simulate import lookup_table, simulate
 from nasbook.pareto import hypervolume, pareto_mask
-from nasbook.stats import grouped_mean_ci
+from nasbook.stats import grouped_mean_ci, paired_difference, verdict
 from nasbook.strategies.nsga2 import check_objectives
 
 __all__ = ["architecture_points", "pareto_front", "reference_point", "front_hypervolume",
-           "hypervolume_regret", "regret_at_budgets", "pareto_compare", "pareto_summary"]
+           "hypervolume_regret", "regret_at_budgets", "pareto_compare", "pareto_summary",
+           "strategy_runs", "paired_regret", "supported"]
 
 
 def _split(objectives):
@@ -136,3 +142,86 @@ def pareto_summary(runs: pd.DataFrame, level=0.95) -> pd.DataFrame:
     """Mean hypervolume regret per (label, budget) with its Student-t interval
     (:func:`nasbook.stats.grouped_mean_ci`): columns n, mean, sd, half_width, low, high."""
     return grouped_mean_ci(runs.groupby(["label", "budget"], sort=False)["regret"], level)
+
+
+def strategy_runs(table, objectives, *, population_size=10, weights=None):
+    """The four searches of the multi-objective comparison, as ``(runs, weights)`` for
+    :func:`pareto_compare`: ``"NSGA-II"`` on ``objectives``; ``"evolution (<first> only)"``,
+    aging evolution on the first objective alone; ``"scalarised evolution"`` on the weighted
+    sum ``weights`` (default: ±1 / each objective's range over the table's architectures,
+    signed by its direction: equal weight after scaling, a range a real search would not
+    know); ``"random"``. Every evolution has ``population_size``. ``weights`` is returned as
+    the dict used."""
+    from nasbook.strategies import weighted
+
+    pairs = check_objectives(objectives)
+    names = [n for n, _ in pairs]
+    if weights is None:
+        points = architecture_points(table, pairs)
+        spans = points[names].max() - points[names].min()
+        weights = {n: (1.0 if d == "max" else -1.0) / float(spans[n]) for n, d in pairs}
+    weights = {str(n): float(w) for n, w in dict(weights).items()}
+    first, direction = pairs[0]
+    single = {"population_size": population_size}
+    if first != "val_accuracy":
+        single["objective"] = weighted({first: 1.0 if direction == "max" else -1.0},
+                                       name="single")
+    runs = {"NSGA-II": ("nsga2", {"objectives": pairs, "population_size": population_size}),
+            f"evolution ({first} only)": ("evolution", single),
+            "scalarised evolution": ("evolution", {"population_size": population_size,
+                                                   "objective": weighted(weights)}),
+            "random": ("random", {})}
+    return runs, weights
+
+
+def paired_regret(runs: pd.DataFrame, first: str, budget: int, level=0.95) -> pd.DataFrame:
+    """``first``'s hypervolume regret minus each other run's after ``budget`` evaluations,
+    paired by seed (the runs of :func:`pareto_compare` share their seeds), one row per other
+    run: n, the mean difference with its paired t interval and p-value and bootstrap interval
+    (:func:`nasbook.stats.paired_difference`), and the verdict on "``first``'s regret is
+    lower" (:func:`nasbook.stats.verdict`, goal 0, lower better: ``met`` only when the
+    one-sided upper bound of the difference is below 0). Where the two regrets are equal on
+    every seed there is nothing to judge and the verdict is ``"equal on every seed"``."""
+    at = runs[runs.budget == int(budget)].pivot(index="seed", columns="label", values="regret")
+    if first not in at.columns:
+        raise ValueError(f"no run labelled {first!r} at budget {budget}; runs: "
+                         f"{list(at.columns)}")
+    rows = []
+    for other in [c for c in runs.label.unique() if c != first]:
+        d = at[first] - at[other]
+        diff = paired_difference(at[first], at[other], level=level)
+        if np.allclose(d.dropna(), 0.0, atol=1e-12):
+            word, bound = "equal on every seed", 0.0
+        else:
+            v = verdict(d, 0.0, better="lower", level=level)
+            word, bound = v.word, v.bound
+        rows.append({"other": other, "n": diff.n, "difference": diff.mean, "low": diff.low,
+                     "high": diff.high, "p_value": diff.p_value, "boot_low": diff.boot_low,
+                     "boot_high": diff.boot_high, "upper_bound": bound, "verdict": word})
+    return pd.DataFrame(rows).set_index("other")
+
+
+def supported(front, objectives) -> pd.Series:
+    """Which points of a two-objective Pareto ``front`` (e.g. :func:`pareto_front`) a weighted
+    sum can reach: True for the vertices of the front's convex hull, the only points that are
+    the unique best of ``w1 * f1 + w2 * f2`` for some positive weights (a point inside a
+    concave dent of the front is the best for no weights at all). Index as ``front``."""
+    names, dirs = _split(objectives)
+    if len(names) != 2:
+        raise ValueError(f"supported() is for two objectives, got {names}")
+    q = front[names].to_numpy(dtype=float) * np.array([-1.0 if d == "max" else 1.0
+                                                       for d in dirs])
+    order = np.lexsort((q[:, 1], q[:, 0]))   # first objective ascending (minimised)
+    hull = []   # lower-left convex hull by the monotone chain, strictly convex vertices
+    for i in order:
+        while len(hull) >= 2:
+            (x1, y1), (x2, y2) = q[hull[-2]], q[hull[-1]]
+            x3, y3 = q[i]
+            if (x2 - x1) * (y3 - y1) - (y2 - y1) * (x3 - x1) <= 0:   # not a left turn
+                hull.pop()
+            else:
+                break
+        hull.append(i)
+    keep = np.zeros(len(q), dtype=bool)
+    keep[hull] = True
+    return pd.Series(keep, index=front.index, name="supported")
