@@ -94,6 +94,70 @@ def test_pareto_check_passes_a_right_answer_and_names_typical_slips():
     assert not ex.check_pareto_front(todo, quiet=True)
 
 
-@pytest.mark.parametrize("name", ["check_region_mass", "check_pareto_front"])
+def crowding_by_hand(points):
+    """Written independently, point by point: for each column, the neighbours in that column's
+    order (ties by row), ends infinite, the gap over the column's range."""
+    p = [list(map(float, row)) for row in points]
+    n = len(p)
+    if n <= 2:
+        return np.full(n, np.inf)
+    total = [0.0] * n
+    for j in range(len(p[0])):
+        order = sorted(range(n), key=lambda i: (p[i][j], i))
+        lo, hi = p[order[0]][j], p[order[-1]][j]
+        for k, i in enumerate(order):
+            if k in (0, n - 1):
+                total[i] = float("inf")
+            elif hi > lo:
+                total[i] += (p[order[k + 1]][j] - p[order[k - 1]][j]) / (hi - lo)
+    return np.array(total)
+
+
+def test_crowding_reference_on_hand_worked_cases_and_against_the_package():
+    from nasbook import pareto
+
+    # column 0 sorted 0, 1, 1.5, 4, 8 (range 8); column 1 sorted 0, 2, 5, 6, 10 (range 10)
+    five = explainable._crowding_cases()["five points, uneven gaps"]
+    d = explainable._crowding_distance(five)
+    assert np.isinf(d[[0, 4]]).all()
+    assert d[1:4] == pytest.approx([1.5 / 8 + 5 / 10, 3 / 8 + 4 / 10, 6.5 / 8 + 5 / 10])
+    line = explainable._crowding_distance([[1, 4], [2, 2], [4, 1]])
+    assert np.isinf(line[[0, 2]]).all() and line[1] == pytest.approx(2.0)
+    assert np.isinf(explainable._crowding_distance([[0, 1], [1, 0]])).all()
+    for points in explainable._crowding_cases().values():
+        ref = explainable._crowding_distance(points)
+        np.testing.assert_array_equal(ref, crowding_by_hand(points))
+        np.testing.assert_allclose(ref, pareto.crowding_distance(points, ["min", "min"]))
+
+
+def test_crowding_check_passes_a_right_answer_and_names_typical_slips():
+    assert ex.check_crowding_distance(crowding_by_hand, quiet=True)
+
+    def unscaled(points):   # the gaps, not divided by each column's range
+        return explainable._gaps(np.asarray(points, float))
+
+    slip = ex.check_crowding_distance(unscaled, quiet=True)
+    assert not slip and "range" in slip.message
+
+    def half(points):       # half the neighbours' gap
+        return crowding_by_hand(points) / 2
+
+    halved = ex.check_crowding_distance(half, quiet=True)
+    assert not halved and "next minus previous" in halved.message
+
+    def finite_ends(points):  # forgetting that the ends are infinite
+        d = crowding_by_hand(points)
+        return np.where(np.isinf(d), 0.0, d)
+
+    ends = ex.check_crowding_distance(finite_ends, quiet=True)
+    assert not ends and "infinite at" in ends.message
+    shape = ex.check_crowding_distance(lambda p: 1.0, quiet=True)
+    assert not shape and "shape" in shape.message
+    stub = ex.check_crowding_distance(todo, quiet=True)
+    assert not stub and "NotImplementedError" in stub.message
+
+
+@pytest.mark.parametrize("name", ["check_region_mass", "check_pareto_front",
+                                  "check_crowding_distance"])
 def test_the_checks_are_public(name):
     assert name in ex.__all__ and callable(getattr(nb.exercises, name))

@@ -1,5 +1,5 @@
-"""Checks for notebook 12: region mass of an attribution map and the Pareto front of two
-maximised objectives."""
+"""Checks for notebook 12: region mass of an attribution map, the Pareto front of two
+maximised objectives and NSGA-II's crowding distance."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 
 from nasbook.exercises._base import Verdict, _as_array, _call, _verdict
 
-__all__ = ["check_region_mass", "check_pareto_front"]
+__all__ = ["check_region_mass", "check_pareto_front", "check_crowding_distance"]
 
 
 # --- region mass: the share of |attribution| on the ground-truth region (notebook 12) ---------
@@ -120,3 +120,85 @@ def check_pareto_front(fn, quiet=False) -> Verdict:
                             f"wrong).{hint}", quiet, case=case, difference=float(len(wrong)))
     return _verdict(True, f"your Pareto front matches on all {len(cases)} cases.", quiet,
                     difference=0.0)
+
+
+# --- NSGA-II's crowding distance on one front, every column minimised (notebook 12) ----------
+
+def _crowding_distance(points):
+    """Reference: per column, sort; the two ends get inf, every other point (next - previous)
+    / (max - min); summed over the columns. Two points or fewer: all inf."""
+    p = np.asarray(points, dtype=float)
+    n = len(p)
+    if n <= 2:
+        return np.full(n, np.inf)
+    out = np.zeros(n)
+    for j in range(p.shape[1]):
+        order = sorted(range(n), key=lambda i: (p[i, j], i))
+        span = p[order[-1], j] - p[order[0], j]
+        out[order[0]] = out[order[-1]] = np.inf
+        for k in range(1, n - 1):
+            if span > 0 and np.isfinite(out[order[k]]):
+                out[order[k]] += (p[order[k + 1], j] - p[order[k - 1], j]) / span
+    return out
+
+
+def _crowding_cases():
+    rng = np.random.default_rng(12)
+    x = np.sort(rng.uniform(size=12))
+    return {"three points on a line": np.array([[1.0, 4.0], [2.0, 2.0], [4.0, 1.0]]),
+            "five points, uneven gaps": np.array([[0.0, 10.0], [1.0, 6.0], [1.5, 5.0],
+                                                  [4.0, 2.0], [8.0, 0.0]]),
+            "12 random front points": np.c_[x, 1.0 - np.sqrt(x)],
+            "unsorted rows": np.array([[4.0, 1.0], [1.0, 4.0], [2.0, 2.0], [3.0, 1.5]]),
+            "two points": np.array([[0.0, 1.0], [1.0, 0.0]])}
+
+
+def check_crowding_distance(fn, quiet=False) -> Verdict:
+    """Check ``fn(points) -> (n,)``: the crowding distance of every point of one front, both
+    columns minimised (NSGA-II, Deb et al. 2002): infinite at the two ends of each column,
+    otherwise the sum over columns of the neighbours' gap divided by the column's range."""
+    cases = _crowding_cases()
+    for case, points in cases.items():
+        ref = _crowding_distance(points)
+        got, err = _call(fn, points.copy())
+        if err:
+            return _verdict(False, f"case '{case}': {err}", quiet, case=case)
+        got, err = _as_array(got, "your result", ref.shape)
+        if err:
+            return _verdict(False, f"case '{case}': {err} (one distance per point)", quiet,
+                            case=case)
+        if not np.array_equal(np.isinf(got), np.isinf(ref)):
+            hint = (" With two points or fewer every point is an end point: all infinite."
+                    if len(points) <= 2 else " The first and last point of *each* column's "
+                    "order are ends: infinity, whatever the other column says.")
+            return _verdict(False, f"case '{case}': infinite at {np.isinf(got).tolist()}, "
+                            f"expected at {np.isinf(ref).tolist()}.{hint}", quiet, case=case)
+        finite = np.isfinite(ref)
+        diff = float(np.max(np.abs(got[finite] - ref[finite]), initial=0.0))
+        if not diff <= 1e-9:
+            hint = ""
+            raw = _gaps(points)
+            if np.allclose(got[finite], raw[finite]):
+                hint = (" Divide each column's gap by that column's range (max - min), so the "
+                        "two objectives count alike.")
+            elif np.allclose(got[finite], ref[finite] / 2):
+                hint = " Use the gap between the two neighbours, next minus previous."
+            return _verdict(False, f"case '{case}': your distances "
+                            f"{np.round(got, 4).tolist()[:5]}, the reference "
+                            f"{np.round(ref, 4).tolist()[:5]} (off by up to {diff:.3g}).{hint}",
+                            quiet, case=case, difference=diff)
+    return _verdict(True, f"your crowding distance matches on all {len(cases)} cases.", quiet,
+                    difference=0.0)
+
+
+def _gaps(p):
+    """A typical slip, for the hint: the neighbours' gaps not divided by the range."""
+    n = len(p)
+    out = np.zeros(n)
+    if n <= 2:
+        return np.full(n, np.inf)
+    for j in range(p.shape[1]):
+        order = np.argsort(p[:, j], kind="stable")
+        out[order[0]] = out[order[-1]] = np.inf
+        out[order[1:-1]] += p[order[2:], j] - p[order[:-2], j]
+    return out
