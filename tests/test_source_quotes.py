@@ -18,9 +18,16 @@ The conventions (what this test extracts and checks):
   inside a string literal (notebook 06 runs the source's program from strings, so that each
   failure prints one line instead of a traceback); a start marker without its end marker fails.
 
+- **The claims table** (notebook 14): each row of its ``CLAIMS`` list, ``(id, where, claim,
+  ...)``, quotes a Chinese phrase of the source; the phrase must occur verbatim in *every* section
+  its ``where`` names (``'§7.3.1, §10.1'`` names two), by the same rule. The rows are read from the
+  notebook's code cells as Python literals (``CLAIMS = [...]`` and ``CLAIMS += [...]``), so a row
+  that names the wrong section, or none, fails here.
+
 Each quotation is followed in the notebook by an English gloss and a diagnosis in plain prose;
 those are ours and are not checked here.
 """
+import ast
 import json
 import re
 from pathlib import Path
@@ -155,3 +162,80 @@ def test_sections_nest_and_skip_code_comments():
     assert spans["3.3"][0] < spans["3.3.1"][0] < spans["3.3.1"][1] <= spans["3.3"][1]
     assert TEXT[slice(*spans["4.2"])].startswith("### 4.2 优化算法")
     assert "# 初始化搜索空间" in TEXT[slice(*spans["3.3.1"])]   # a code comment, not a heading
+
+
+# --- the claims table of notebook 14 --------------------------------------------------------------
+
+CLAIMS_NOTEBOOK = next((nb for nb in NOTEBOOKS if nb.name.startswith("14_")), None)
+
+
+def claim_rows(notebook: dict):
+    """[(id, where, claim phrase)] of every ``CLAIMS = [...]`` / ``CLAIMS += [...]`` in the code
+    cells of a notebook (a parsed .ipynb dict), in order."""
+    rows = []
+    for cell in notebook["cells"]:
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] != "code" or "CLAIMS" not in src:
+            continue
+        for node in ast.parse(src).body:       # a cell that builds the table must be plain Python
+            targets = (node.targets if isinstance(node, ast.Assign)
+                       else [node.target] if isinstance(node, ast.AugAssign) else [])
+            if any(isinstance(t, ast.Name) and t.id == "CLAIMS" for t in targets):
+                rows += [tuple(row[:3]) for row in ast.literal_eval(node.value)]
+    return rows
+
+
+def claim_problem(text: str, where: str, phrase: str):
+    """None if ``phrase`` occurs verbatim in every section that ``where`` names, else what is
+    wrong (the first section it is missing from)."""
+    sections = SECTION.findall(where)
+    if not sections:
+        return f"'where' {where!r} names no section (write e.g. '§7.3.1, §10.1')"
+    for section in sections:
+        wrong = problem(text, section, phrase)
+        if wrong:
+            return wrong
+    return None
+
+
+CLAIMS = (claim_rows(json.loads(CLAIMS_NOTEBOOK.read_text(encoding="utf-8")))
+          if CLAIMS_NOTEBOOK else [])
+
+
+def test_the_claims_table_is_read():
+    """Notebook 14's table is found, whole (a test that finds nothing passes nothing)."""
+    assert CLAIMS_NOTEBOOK is not None, "notebook 14 (the claims table) not found"
+    ids = [row[0] for row in CLAIMS]
+    assert len(ids) >= 40, f"only {len(ids)} claims rows read from {CLAIMS_NOTEBOOK.name}"
+    assert len(set(ids)) == len(ids), "two claims rows share an id"
+
+
+@needs_text
+@pytest.mark.parametrize("claim_id, where, phrase", CLAIMS, ids=[row[0] for row in CLAIMS])
+def test_every_claim_is_quoted_verbatim_in_the_sections_it_names(claim_id, where, phrase):
+    wrong = claim_problem(TEXT, where, phrase)
+    assert wrong is None, f"claims row {claim_id!r} ({where}): the phrase {wrong}"
+
+
+@needs_text
+def test_a_claims_row_with_a_wrong_section_fails():
+    book = "由Ian Goodfellow、Yoshua Bengio和Aaron Courville合著的深度学习经典教材"   # §7.1.1 only
+    nb = _notebook(
+        ("markdown", "CLAIMS in prose is not read"),
+        ("code", f"CLAIMS = [('ok', '§7.1.1', {book!r}, 'en', 'true', 'e', 'r')]\n"
+                 f"CLAIMS += [('two', '§7.1.1, §10.4', {book!r}, 'en', 'true', 'e', 'r'),\n"
+                 f"           ('wrong', '§10.4', {book!r}, 'en', 'true', 'e', 'r'),\n"
+                 f"           ('none', 'the books section', {book!r}, 'en', 'true', 'e', 'r'),\n"
+                 f"           ('no_such', '§11.2', {book!r}, 'en', 'true', 'e', 'r'),\n"
+                 f"           ('edited', '§7.1.1', {book.replace('经典', '')!r}, 'en', 'true', 'e',"
+                 f" 'r')]\n"
+                 "print(len(CLAIMS))"),
+    )
+    rows = claim_rows(nb)
+    assert [row[0] for row in rows] == ["ok", "two", "wrong", "none", "no_such", "edited"]
+    verdicts = {row[0]: claim_problem(TEXT, row[1], row[2]) for row in rows}
+    assert verdicts["ok"] is None
+    assert "not in §10.4" in verdicts["two"] and "not in §10.4" in verdicts["wrong"]
+    assert "names no section" in verdicts["none"]
+    assert "not a heading" in verdicts["no_such"]
+    assert "not verbatim" in verdicts["edited"]
