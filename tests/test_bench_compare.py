@@ -167,3 +167,72 @@ def test_figures_have_one_curve_per_strategy(synthetic):
     assert len(labels) == 3 and labels[-1].startswith("uniform")
     import matplotlib.pyplot as plt
     plt.close("all")
+
+
+def test_time_to_top_caps_censored_runs_at_what_every_cut_off_run_spent(synthetic):
+    table, _ = synthetic
+    top = set(nb.bench.top_architectures(table, top=0.01).index)
+    configs = nb.bench.all_configs()
+    inside = [c for c in configs if tuple(c[n] for n in NAMES) in top]
+    outside = [c for c in configs if tuple(c[n] for n in NAMES) not in top]
+    def rising(configs):   # every evaluation a new best, so the search picks each in turn
+        return _history(configs, list(np.linspace(0.1, 0.9, len(configs))))
+
+    runs = [("a", 0, 6, rising([*outside[:2], inside[0], *outside[2:5]])),   # hit at 3
+            ("a", 1, 6, rising(outside[:6])),                               # cut: never
+            ("b", 0, 6, rising([*outside[:5], inside[1]])),                 # hit at 6
+            ("b", 1, 6, rising(outside[:4]))]                               # stopped: never
+    frame = pd.concat([h.assign(strategy=s, seed=seed, budget=budget)
+                       for s, seed, budget, h in runs], ignore_index=True)
+    spent = nb.bench.time_to_top(frame, table=table)
+    assert spent.attrs["cap"] == 6                  # both cut-off runs ran 6 evaluations
+    assert list(spent.columns) == ["a", "b"] and list(spent.index) == [0, 1]
+    assert spent["a"].tolist() == [3, 6] and spent["b"].tolist() == [6, 6]
+    assert spent.attrs["censored"] == {"a": 1, "b": 1}
+    capped = nb.bench.time_to_top(frame, table=table, cap=4)
+    assert capped["a"].tolist() == [3, 4] and capped["b"].tolist() == [4, 4]
+    assert capped.attrs["censored"] == {"a": 1, "b": 2}   # reached at 6 > 4: counted at 4
+    epochs = nb.bench.time_to_top(frame, table=table, x="cumulative_epochs")
+    assert epochs.attrs["cap"] == 90 and epochs["a"].tolist() == [45, 90]
+    # random sampling without replacement: the restricted mean is sum_j P(T > j), j < cap
+    sims = nb.bench.compare(["random"], budget=40, seeds=60, table=table, progress=False)
+    spent = nb.bench.time_to_top(sims, table=table)["random"]
+    exact = (1 - nb.bench.top_hit_probability(324, 4, np.arange(40))).sum()
+    mean, half = nb.stats.mean_ci(spent)
+    assert abs(mean - exact) < half
+    with pytest.raises(ValueError, match="x must be"):
+        nb.bench.time_to_top(frame, table=table, x="seconds")
+
+
+def test_paired_comparison_is_scipys_paired_t_test_with_a_verdict_per_pair():
+    rng = np.random.default_rng(3)
+    base = rng.normal(size=12)
+    per_seed = pd.DataFrame({"random": base + rng.normal(0, 0.1, 12),
+                             "good": base - 0.5 + rng.normal(0, 0.1, 12),
+                             "same": base + rng.normal(0, 0.1, 12)})
+    per_seed.loc[11, "same"] = np.nan                         # that seed is left out
+    out = nb.bench.paired_comparison(per_seed, against="random", better="lower", what="regret")
+    assert out["claim"].tolist() == ["good lower than random", "same lower than random"]
+    good, same = out.iloc[0], out.iloc[1]
+    test = stats.ttest_rel(per_seed.good, per_seed.random)
+    low, high = test.confidence_interval(0.95)
+    assert good.p_value == pytest.approx(test.pvalue) and [good.low, good.high] == \
+        pytest.approx([low, high])
+    assert good.n == 12 and same.n == 11 and good.verdict == "met"
+    assert same.verdict in ("not shown", "missed")
+    # the verdict is stats.verdict of the differences: a one-sided bound, not the two-sided end
+    d = per_seed.good - per_seed.random
+    assert good.bound == pytest.approx(d.mean() + stats.t.ppf(0.95, 11) * stats.sem(d))
+    higher = nb.bench.paired_comparison(per_seed, pairs=[("random", "good")], better="higher")
+    assert higher.iloc[0].verdict == "met" and higher.iloc[0].difference == \
+        pytest.approx(-good.difference)
+    # equal is not better: identical figures are "missed", not "met"
+    tie = nb.bench.paired_comparison(pd.DataFrame({"x": [0.1] * 5, "y": [0.1] * 5}),
+                                     against="y", better="lower")
+    assert tie.iloc[0].verdict == "missed"
+    with pytest.raises(ValueError, match="say what to compare"):
+        nb.bench.paired_comparison(per_seed)
+    with pytest.raises(ValueError, match="no column"):
+        nb.bench.paired_comparison(per_seed, pairs=[("good", "nope")])
+    with pytest.raises(ValueError, match="better must be"):
+        nb.bench.paired_comparison(per_seed, against="random", better="smaller")

@@ -12,9 +12,9 @@ explanation-quality table (:mod:`nasbook.bench.explain_build`), read by
 """
 from nasbook.bench.space import DECISIONS, RECIPE, all_configs, bench_space
 from nasbook.bench.simulate import architecture_curves, curve_columns, lookup_table, simulate
-from nasbook.bench.compare import (compare, evaluations_to_top, first_top, regret_bands,
-                                   regret_on_grid, regret_summary, top_architectures,
-                                   top_hit_probability)
+from nasbook.bench.compare import (compare, evaluations_to_top, first_top, paired_comparison,
+                                   regret_bands, regret_on_grid, regret_summary, time_to_top,
+                                   top_architectures, top_hit_probability)
 from nasbook.bench.pareto import (architecture_points, front_hypervolume, hypervolume_regret,
                                   pareto_compare, pareto_front, pareto_summary,
                                   reference_point, regret_at_budgets)
@@ -28,7 +28,8 @@ __all__ = ["DECISIONS", "RECIPE", "all_configs", "bench_space", "load", "TABLE_P
            "load_explanations", "against_random", "AGAINST_RANDOM", "EXPLANATIONS_PATH",
            "map_agreement", "agreement_with", "BenchmarkError", "simulate", "lookup_table", "curve_columns", "architecture_curves",
            "compare", "regret_on_grid", "regret_summary", "regret_bands", "top_hit_probability",
-           "top_architectures", "first_top", "evaluations_to_top", "recovery",
+           "top_architectures", "first_top", "evaluations_to_top", "time_to_top",
+           "paired_comparison", "recovery",
            "recovery_summary", "recovery_bands", "RECOVERY_QUICK", "architecture_points",
            "pareto_front", "reference_point", "front_hypervolume", "hypervolume_regret",
            "regret_at_budgets", "pareto_compare", "pareto_summary"]

@@ -11,6 +11,12 @@ Usage::
     nb.bench.regret_summary(frame, at=(25, 50, 100, 200))
     nb.bench.regret_summary(frame, at=(375, 750), x="cumulative_epochs")   # equal cost
     nb.bench.evaluations_to_top(frame, top=0.01)                            # random = 1.0
+    spent = nb.bench.time_to_top(frame, top=0.01)       # per seed: evaluations to a top one
+    nb.bench.paired_comparison(spent, against="random", better="lower")     # paired t, verdict
+
+A difference between strategies is judged by :func:`paired_comparison` (the paired Student-t
+interval and bootstrap of :func:`nasbook.stats.paired_difference`, the verdict of
+:func:`nasbook.stats.verdict`), never by which mean is larger.
 """
 from __future__ import annotations
 
@@ -21,10 +27,11 @@ import pandas as pd
 
 from nasbook.bench.simulate import lookup_table, simulate
 from nasbook.bench.space import DECISIONS
-from nasbook.stats import grouped_mean_ci
+from nasbook.stats import MISSED, grouped_mean_ci, paired_difference, verdict
 
 __all__ = ["compare", "regret_on_grid", "regret_summary", "regret_bands", "top_architectures",
-           "first_top", "evaluations_to_top", "top_hit_probability"]
+           "first_top", "evaluations_to_top", "top_hit_probability", "time_to_top",
+           "paired_comparison"]
 
 AXES = ("evaluation", "cumulative_epochs")
 
@@ -273,4 +280,104 @@ def evaluations_to_top(frame_or_histories, top=0.01, *, table=None, by="evaluate
                                if ref is not None else np.nan)
     out.attrs["top_k"] = len(top_architectures(table, top))
     out.attrs["by"] = by
+    return out
+
+
+def time_to_top(frame_or_histories, top=0.01, *, table=None, by="picked", x="evaluation",
+                cap=None) -> pd.DataFrame:
+    """Per run, what a search spent until its first top architecture (:func:`first_top`),
+    capped: ``min(T, cap)``, a run that never reached one counted as ``cap``. A wide frame, one
+    row per seed and one column per strategy; a column's mean is the *restricted mean* of T,
+    a mean that counts the censored runs (a median does too, but no paired t interval
+    applies to it), ready for :func:`paired_comparison`.
+
+    ``x``: ``"evaluation"`` or ``"cumulative_epochs"``. ``cap`` (default): the least that any
+    run cut off by its budget spent on ``x``, so that every run is known up to the cap: beyond
+    it a cut-off run's time is unknown, while a run that stopped on its own without a top
+    architecture would never have found one. ``by``: as :func:`first_top` (default
+    ``"picked"``: the search's own pick is a top architecture; ``"evaluated"`` would count a
+    top architecture seen after 2 epochs and dropped by Hyperband). ``attrs``: cap, x, by,
+    top_k, censored (runs per strategy counted at the cap without a top architecture).
+
+    Usage: ``nb.bench.time_to_top(nb.bench.compare(["random", "evolution"], 200, seeds=20))``
+    """
+    from nasbook.bench.table import load
+
+    if x not in AXES:
+        raise ValueError(f"x must be one of {AXES}, got {x!r}")
+    table = load() if table is None else table
+    frame = _as_frame(frame_or_histories)
+    spent, cut = [], []
+    for (label, seed), run in _runs(frame):
+        spent.append(float(run[x].iloc[-1]))
+        # without a budget column a run is taken as cut off by its budget (the safe side)
+        cut.append(len(run) >= run["budget"].iloc[0] if "budget" in run else True)
+    if cap is None:
+        cut_off = [s for s, c in zip(spent, cut) if c]
+        cap = min(cut_off) if cut_off else max(spent)
+    if not cap > 0:
+        raise ValueError(f"cap must be a positive amount of {x}, got {cap!r}")
+    runs = first_top(frame, top, table=table, by=by)
+    column = "evaluations" if x == "evaluation" else "cumulative_epochs"
+    runs["capped"] = runs[column].fillna(np.inf).clip(upper=cap)
+    wide = runs.pivot(index="seed", columns="strategy", values="capped")
+    wide = wide[list(dict.fromkeys(runs["strategy"]))]
+    wide.columns.name = "strategy"
+    wide.attrs.update(cap=float(cap), x=x, by=by, top_k=len(top_architectures(table, top)),
+                      censored=(runs.assign(miss=runs[column].isna() | (runs[column] > cap))
+                                .groupby("strategy", sort=False)["miss"].sum().to_dict()))
+    return wide
+
+
+def paired_comparison(per_seed, pairs=None, *, against=None, better="higher", level=0.95,
+                      what="") -> pd.DataFrame:
+    """Compare columns of ``per_seed`` (one row per seed, one column per strategy or method,
+    e.g. :func:`time_to_top`, a pivot of :func:`regret_on_grid` or of a recovery frame) two by
+    two: for each pair ``(a, b)``, :func:`nasbook.stats.paired_difference` of ``a - b`` over
+    the rows where both have a value, and :func:`nasbook.stats.verdict` of those differences
+    against 0 for the claim "a is better than b" (``better``: whether higher or lower values
+    are better): ``met`` when the one-sided ``level`` bound of the mean difference is on the
+    better side of 0, ``not shown`` when only the mean is, ``missed`` when the mean is not (a
+    tie included: equal is not better).
+
+    What pairs the figures is the row: the seed. Two methods applied to the same search share
+    its trials (a real pairing); two strategies run with the same seed number share nothing
+    but the number, and the paired test is then as valid as an unpaired one, no more powerful.
+
+    ``pairs``: a list of ``(a, b)``; or ``against=b`` for every other column against ``b``.
+    Returns one row per pair: a, b, claim, n (pairs), mean_a, mean_b, difference, low, high
+    (paired t), p_value, boot_low, boot_high (bootstrap over the pairs), verdict, bound
+    (the verdict's one-sided bound). Usage:
+    ``nb.bench.paired_comparison(nb.bench.time_to_top(runs), against="random", better="lower")``
+    """
+    if better not in ("higher", "lower"):
+        raise ValueError(f"better must be 'higher' or 'lower', got {better!r}")
+    columns = list(per_seed.columns)
+    if pairs is None:
+        if against is None:
+            raise ValueError("say what to compare: pairs=[(a, b), ...] or against='random'")
+        if against not in columns:
+            raise ValueError(f"against={against!r} is not a column; the columns are {columns}")
+        pairs = [(c, against) for c in columns if c != against]
+    pairs = [tuple(p) for p in pairs]
+    unknown = sorted({c for p in pairs for c in p} - set(columns), key=str)
+    if unknown:
+        raise ValueError(f"no column(s) {unknown} to compare; the columns are {columns}")
+    word = "higher" if better == "higher" else "lower"
+    rows = []
+    for a, b in pairs:
+        both = per_seed[[a, b]].astype(float).dropna()
+        label = f"{what}: {a} - {b}" if what else f"{a} - {b}"
+        if len(both) == 0:
+            raise ValueError(f"{a} and {b} have no seed in common to pair")
+        d = paired_difference(both[a], both[b], level=level, what=label)
+        v = verdict(both[a] - both[b], 0.0, better=better, level=level, what=label)
+        word_v = MISSED if v.gap <= 0 else v.word   # a tie is not "better"
+        rows.append({"a": a, "b": b, "claim": f"{a} {word} than {b}", "n": d.n,
+                     "mean_a": float(both[a].mean()), "mean_b": float(both[b].mean()),
+                     "difference": d.mean, "low": d.low, "high": d.high,
+                     "p_value": d.p_value, "boot_low": d.boot_low, "boot_high": d.boot_high,
+                     "verdict": word_v, "bound": v.bound})
+    out = pd.DataFrame(rows)
+    out.attrs.update(level=level, better=better, what=what)
     return out
