@@ -236,3 +236,33 @@ def test_kendall_tau_check():
     wrong = ex.check_kendall_tau(lambda a, b: tau(a, b) * (len(a) - 1) / (2 * len(a)), quiet=True)
     assert not wrong and "pairs" in wrong.message
     assert not ex.check_kendall_tau(lambda a, b: 1 / 0, quiet=True)
+
+
+def test_best_of_k_check_agrees_with_the_audit_and_catches_the_oracle_choice():
+    import pandas as pd
+
+    from nasbook.oneshot import audit
+
+    def right(scores, val, test, k):
+        frame = pd.DataFrame({"s": scores, "val": val, "test": test})
+        return frame.nlargest(k, "s").sort_values("val").iloc[-1]["test"]
+
+    # the reference is the audit's regret: best test in the table minus the kept one's test
+    rng = np.random.default_rng(3)
+    truth = pd.DataFrame({"test": rng.permutation(np.linspace(0.2, 0.9, 30))})
+    truth["val"] = truth["test"] + rng.normal(0, 0.05, 30)
+    scores = truth["test"] + rng.normal(0, 0.1, 30)
+    for k in (1, 4, 10):
+        assert efficient._best_of_k(scores, truth.val, truth.test, k) == pytest.approx(
+            truth.test.max() - audit.pick_regret(scores, truth, k=k))
+        assert right(scores, truth.val, truth.test, k) == efficient._best_of_k(
+            scores, truth.val, truth.test, k)
+
+    assert ex.check_best_of_k(right, quiet=True)
+    oracle = ex.check_best_of_k(lambda s, v, t, k: t[np.argsort(-s)[:k]].max(), quiet=True)
+    assert not oracle and "oracle" in oracle.message
+    by_val = ex.check_best_of_k(lambda s, v, t, k: v[np.argsort(-s)[:k]].max(), quiet=True)
+    assert not by_val and "validation accuracy" in by_val.message
+    smallest = ex.check_best_of_k(lambda s, v, t, k: right(-s, v, t, k), quiet=True)
+    assert not smallest and "largest" in smallest.message
+    assert not ex.check_best_of_k(lambda s, v, t, k: 1 / 0, quiet=True)

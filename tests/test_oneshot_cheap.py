@@ -101,3 +101,53 @@ def test_prescreen_keeps_a_count_and_ranks_unscored_last(truth):
     assert set(run["arch_id"]) == set(scored.sort_values().index[-5:])
     with pytest.raises(cheap.CheapSearchError, match="keep"):
         cheap.prescreen_search(scored, keep=2.5, truth_frame=truth)
+
+
+def test_the_biased_sample_comes_after_the_random_population(truth):
+    # evolution's first `fill` trials are its random initial population; the biased sample
+    # is the n children after them, and all fill + n were trained and are paid for
+    full = cheap.baseline("evolution", truth_frame=truth, seed=4, population_size=6)["arch_id"]
+    paid, sample = cheap._sample("evolution", 5, truth, 4, fill=6)
+    assert paid == list(full.iloc[:11]) and sample == list(full.iloc[6:11])
+    paid, sample = cheap._sample("random", 5, truth, 4)
+    assert paid == sample and len(set(sample)) == 5
+    run = cheap.pruned_search(sample=5, source="evolution", fill=6, truth_frame=truth, seed=4,
+                              budget_s=1e6)
+    assert list(run["arch_id"].iloc[:11]) == list(full.iloc[:11])   # the population is paid
+
+
+def test_pruning_danger_tests_the_difference_between_sources(table, monkeypatch):
+    # a source that never loses the best beside one that always does, 6 runs each:
+    # Fisher's exact two-sided p = 2 / C(12, 6)
+    monkeypatch.setattr(cheap, "_sample", lambda source, n, t, seed, fill: (
+        [source], [0, 1, 2]))
+    calls = iter(["random"] * 6 + ["evolution"] * 6)
+
+    def allowed(sample, **options):
+        keep_all = next(calls) == "random"
+        return {d: list(v) if keep_all else ["nothing"] for d, v in cheap.DECISIONS.items()}
+
+    monkeypatch.setattr(cheap, "pruned_space", allowed)
+    out = cheap.pruning_danger(samples=(3,), seeds=6, table=table)
+    assert list(out["removes_best"]) == [0.0, 1.0]
+    assert np.isnan(out["p_vs_random"].iloc[0])
+    assert out["p_vs_random"].iloc[1] == pytest.approx(2 / 924)
+
+
+def test_paired_regret_is_the_paired_difference_seed_by_seed(truth, table):
+    frame = cheap.compare({"evolution": functools.partial(cheap.baseline, "evolution"),
+                           "random": functools.partial(cheap.baseline, "random"),
+                           "late": cheap.prescreen(truth["test"], keep=0.1, upfront_s=150)},
+                          budget_s=300, seeds=4, table=table)
+    out = cheap.paired_regret(frame, at=[100, 300])
+    grid = nb.bench.regret_on_grid(frame, "cumulative_seconds", grid=[300])
+    a = grid[grid.strategy == "random"].set_index("seed")["regret"]
+    b = grid[grid.strategy == "evolution"].set_index("seed")["regret"]
+    expected = nb.stats.paired_difference(a, b.loc[a.index])
+    row = out.loc[("random", 300)]
+    assert row["pairs"] == 4 and row["difference"] == pytest.approx(expected.mean)
+    assert (row["low"], row["p_value"]) == pytest.approx((expected.low, expected.p_value))
+    assert out.loc[("late", 100), "pairs"] == 0            # its 150 s were not yet paid
+    assert np.isnan(out.loc[("late", 100), "difference"])
+    with pytest.raises(cheap.CheapSearchError, match="no search"):
+        cheap.paired_regret(frame, at=[100], baseline="nope")

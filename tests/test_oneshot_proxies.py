@@ -133,6 +133,7 @@ def test_benchmark_models_match_the_table_and_are_reproducible():
         np.testing.assert_allclose(again[proxy].to_numpy()[::-1], frame[proxy].to_numpy(),
                                    rtol=1e-5)
     assert frame.attrs["wall_time_s"] > 0 and (frame["seconds"] > 0).all()
+    assert frame.attrs["cpu_time_s"] > 0
 
 
 def test_unknown_proxy_is_named():

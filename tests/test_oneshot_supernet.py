@@ -109,6 +109,7 @@ def test_each_method_scores_all_324_architectures(runs, method):
     assert run.method == method and run.seed == 0 and len(run.history) == 1
     assert np.isfinite(run.history.train_loss).all()
     assert run.wall_time_s >= run.train_time_s > 0
+    assert run.cpu_time_s > 0   # the CPU seconds of this process over the same span
     assert run.derived in CONFIGS
 
 

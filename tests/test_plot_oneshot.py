@@ -29,6 +29,17 @@ def test_audit_bars_draws_each_estimator_and_the_ceiling(truth):
         nb.plot.audit_bars(rows, stat="nope")
 
 
+def test_audit_bars_says_what_its_interval_and_ceilings_are(truth):
+    rows = audit.audit_table({("a", 1): truth["test_s0"], ("a", 2): truth["test_s1"]},
+                             n_boot=20, truth_frame=truth)
+    summary = audit.across_seeds(rows)
+    fig = nb.plot.audit_bars(summary, interval="95% t-interval over seeds",
+                             ceiling={"one run vs another": 0.919, "two-seed mean": 0.959})
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert labels == ["one run vs another: 0.92", "two-seed mean: 0.96",
+                      "95% t-interval over seeds"]
+
+
 def test_subset_scatter_and_heatmap(truth):
     taus = {"a": np.array([0.1, 0.2, 0.3]), "b": np.array([-0.1, 0.0])}
     fig = nb.plot.subset_tau_plot(taus, full={"a": 0.2})

@@ -1,4 +1,5 @@
-"""Checks for notebook 11: the NASWOT score and Kendall's tau."""
+"""Checks for notebook 11: the NASWOT score, Kendall's tau and the best of an estimator's top k
+kept by validation accuracy."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 
 from nasbook.exercises._base import Verdict, _number_answer, _verdict
 
-__all__ = ["check_naswot", "check_kendall_tau"]
+__all__ = ["check_naswot", "check_kendall_tau", "check_best_of_k"]
 
 
 # --- zero-cost proxies and rank correlation (notebook 11) ----------------------------------------
@@ -80,3 +81,39 @@ def check_kendall_tau(fn, quiet=False) -> Verdict:
                     difference=0.0)
 
 
+def _best_of_k(scores, val, test, k):
+    top = np.argsort(-np.asarray(scores, dtype=float), kind="stable")[:k]
+    return float(np.asarray(test, dtype=float)[top[np.argmax(np.asarray(val)[top])]])
+
+
+def check_best_of_k(fn, quiet=False) -> Verdict:
+    """Check ``fn(scores, val, test, k) -> float``: train the ``k`` architectures an estimator
+    scores highest, keep the one with the best validation accuracy, and return its test
+    accuracy (arrays without ties, one entry per architecture)."""
+    rng = np.random.default_rng(22)
+    test = rng.permutation(np.linspace(0.3, 0.95, 40))
+    val = test + rng.normal(0, 0.05, 40)          # validation: close to test, not equal
+    cases = {"a perfect estimator, k = 1": (test.copy(), 1),
+             "a perfect estimator, k = 10": (test.copy(), 10),
+             "a noisy estimator, k = 5": (test + rng.normal(0, 0.2, 40), 5),
+             "a reversed estimator, k = 3": (-test, 3),
+             "k = every architecture": (rng.normal(size=40), 40)}
+    for case, (scores, k) in cases.items():
+        ref = _best_of_k(scores, val, test, k)
+        got, bad = _number_answer(fn, (scores.copy(), val.copy(), test.copy(), k), case, quiet)
+        if bad is not None:
+            return bad
+        if not abs(got - ref) <= 1e-12:
+            top = np.argsort(-scores)[:k]
+            hint = ""
+            if np.isclose(got, test[top].max()) and not np.isclose(ref, test[top].max()):
+                hint = (" That is the best *test* accuracy of the k: an oracle choice nobody can "
+                        "make. Keep the best by validation, then read its test accuracy.")
+            elif np.isclose(got, val[top].max()):
+                hint = " That is a validation accuracy: return the kept one's test accuracy."
+            elif np.isclose(got, _best_of_k(-scores, val, test, k)):
+                hint = " Higher scores are better: take the k largest, not the k smallest."
+            return _verdict(False, f"case '{case}': you returned {got:.6g}, the reference "
+                            f"{ref:.6g}.{hint}", quiet, case=case, difference=abs(got - ref))
+    return _verdict(True, f"your best-of-k pick matches on all {len(cases)} cases.", quiet,
+                    difference=0.0)

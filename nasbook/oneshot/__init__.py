@@ -14,10 +14,10 @@ Usage::
 from nasbook.oneshot.supernet import (CODE_SIZE, SEGMENTS, ArchitectureError, Supernet,
                                       check_arch, encode)
 from nasbook.oneshot.scoring import score_supernet
-from nasbook.oneshot.train import (LEARNING_RATES, METHODS, SupernetRun, default_epochs,
-                                   train_supernet)
+from nasbook.oneshot.train import (LEARNING_RATES, METHODS, TUNING_SEEDS, SupernetRun,
+                                   default_epochs, train_supernet)
 from nasbook.oneshot import audit, bias, cheap, proxies  # noqa: E402,F401  (submodules)
 
 __all__ = ["Supernet", "ArchitectureError", "check_arch", "encode", "SEGMENTS", "CODE_SIZE",
            "score_supernet", "train_supernet", "SupernetRun", "METHODS", "LEARNING_RATES",
-           "default_epochs"]
+           "default_epochs", "TUNING_SEEDS"]

@@ -1,16 +1,22 @@
 """Cheap estimates inside a search, on the benchmark table, with the cost counted honestly.
 
 Cost is in seconds: each architecture a search trains costs its table ``train_time_s`` (the
-full 15-epoch recipe, mean over seeds, measured on the machine that built the table); the
-cheap estimate costs its own measured wall time (all proxies for all architectures, or the
-supernet's training), paid up front. A search picks by validation accuracy and is judged by
-the mean test accuracy of its pick, as :func:`nasbook.bench.simulate` does.
+full 15-epoch recipe, mean over seeds, on the machine that built the table, one TensorFlow
+thread per run: about one CPU-second per second); the cheap estimate costs what its caller
+passes as ``upfront_s``, paid before the first training. Pass its **CPU seconds** (the
+proxies' ``attrs["cpu_time_s"]``, a supernet run's ``cpu_time_s``), not its wall time: the
+wall time of a run on a shared machine includes waiting for other processes, and the table's
+clock was not this run's. A search picks by validation accuracy and is judged by the mean
+test accuracy of its pick, as :func:`nasbook.bench.simulate` does; the validation accuracy it
+sees is the mean of the table's two seeds, less noisy than one training run, so every search
+here is a little optimistic.
 
 - :func:`prescreen_search`: keep the top ``keep`` fraction of architectures by a cheap score,
   then run a strategy (evolution by default) on the survivors only: a proposal outside them
   is rejected without training (cost 0; the strategy sees a failed trial).
-- :func:`pruned_search`: train a small sample (random, or biased: the first trials of an
-  evolution run), rank the decisions by importance on it (``nasbook.explain.search``), fix the
+- :func:`pruned_search`: train a small sample (random, or biased: the trials an evolution run
+  trains right after its random initial population, so that selection shaped them), rank the
+  decisions by importance on it (``nasbook.explain.search``), fix the
   ``fix`` most important ones to their best value in the sample, and search what is left.
 - :func:`baseline`: plain random search or evolution with the same cost bookkeeping.
 
@@ -34,7 +40,7 @@ import pandas as pd
 from nasbook.bench.space import DECISIONS
 
 __all__ = ["prescreen_search", "pruned_search", "baseline", "prescreen", "pruned", "compare",
-           "pruned_space", "pruning_danger", "CheapSearchError"]
+           "paired_regret", "pruned_space", "pruning_danger", "CheapSearchError", "FILL"]
 
 NAMES = list(DECISIONS)
 
@@ -195,30 +201,43 @@ def pruned_space(sample, *, fix=2, method="fanova", seed=0) -> dict:
     return allowed
 
 
-def _sample(source, n, t, seed):
+FILL = 10   # evolution's population: its first FILL trials are random, selection starts after
+
+
+def _sample(source, n, t, seed, fill=FILL):
+    """``(paid, sample)``: the architectures trained, and the ones the pruning looks at.
+
+    ``"random"``: n drawn uniformly (paid = sample). ``"evolution"``: an evolution run with a
+    population of ``fill``; its first ``fill`` trials are its random initial population, so
+    the biased sample is the n trials after them (trials fill + 1 … fill + n, all of them
+    children chosen by selection); all fill + n were trained and are paid for."""
     if source == "random":
         rng = np.random.default_rng(seed)
-        return list(rng.choice(t.index.to_numpy(), size=n, replace=False))
-    if source == "evolution":   # biased: the trials an evolution run chose to train
-        return list(baseline("evolution", truth_frame=t, seed=seed)["arch_id"].iloc[:n])
+        first = list(rng.choice(t.index.to_numpy(), size=n, replace=False))
+        return first, first
+    if source == "evolution":
+        order = baseline("evolution", truth_frame=t, seed=seed, population_size=fill)["arch_id"]
+        paid = list(order.iloc[:fill + n])
+        return paid, paid[fill:]
     raise CheapSearchError(f"sample source must be 'random' or 'evolution', got {source!r}")
 
 
 def pruned_search(*, sample=20, fix=2, source="random", method="fanova", strategy="evolution",
                   table=None, truth_frame=None, seed=0, budget_s=np.inf, label="pruned",
-                  **options) -> pd.DataFrame:
-    """Train ``sample`` architectures (``source`` random or evolution), prune the space with
-    :func:`pruned_space`, then run ``strategy`` on the smaller space; the sample's trials are
-    part of the history (already paid for; met again, they cost nothing).
+                  fill=FILL, **options) -> pd.DataFrame:
+    """Train ``sample`` architectures (``source`` random, or evolution after its ``fill``
+    random ones: see :func:`_sample`), prune the space with :func:`pruned_space`, then run
+    ``strategy`` on the smaller space; every trained trial is part of the history (already
+    paid for; met again, it costs nothing).
     ``attrs``: ``allowed`` (the pruned space), ``best_kept`` (whether the true best is in it).
     Usage: ``pruned_search(sample=20, fix=2, seed=0)``"""
     t = _truth(table) if truth_frame is None else truth_frame
-    first = _sample(source, sample, t, seed)
+    paid, first = _sample(source, sample, t, seed, fill)
     allowed = pruned_space(t.loc[first, NAMES].assign(val_accuracy=t.loc[first, "val"]),
                            fix=fix, method=method, seed=seed)
     index = _index(t)
-    order, spend = list(first), _Spend(t, budget_s)
-    for i in first:
+    order, spend = list(paid), _Spend(t, budget_s)
+    for i in paid:
         spend.add(i)
 
     def evaluate(values):
@@ -251,10 +270,10 @@ def prescreen(scores, *, keep=0.25, upfront_s=0.0, strategy="evolution", **optio
 
 
 def pruned(*, sample=20, fix=2, source="random", method="fanova", strategy="evolution",
-           **options):
+           fill=FILL, **options):
     """A search factory for :func:`compare`: ``pruned_search`` with these settings."""
     return functools.partial(pruned_search, sample=sample, fix=fix, source=source,
-                             method=method, strategy=strategy, **options)
+                             method=method, strategy=strategy, fill=fill, **options)
 
 
 def compare(searches: dict, *, budget_s, seeds=100, table=None, progress=None) -> pd.DataFrame:
@@ -283,11 +302,50 @@ def compare(searches: dict, *, budget_s, seeds=100, table=None, progress=None) -
     return out
 
 
+def paired_regret(frame, at, *, baseline="evolution", level=0.95) -> pd.DataFrame:
+    """Each search's regret minus ``baseline``'s, seed by seed (the same seeds ran every
+    search), at each cost in ``at`` (seconds): :func:`nasbook.stats.paired_difference` over
+    the seeds where both had trained something. One row per (strategy, cost): ``pairs``,
+    ``difference`` (negative: lower regret than the baseline), the paired t interval ``low``/
+    ``high``, ``p_value`` and the bootstrap interval ``boot_low``/``boot_high``; ``pairs`` is
+    0 (and the rest NaN) where the search had not started, its up-front cost not yet paid.
+    Usage: ``paired_regret(compare(...), at=[600, 1200])``"""
+    from nasbook.bench.compare import regret_on_grid
+    from nasbook.stats import paired_difference
+
+    wide = regret_on_grid(frame, "cumulative_seconds", grid=list(at)).pivot_table(
+        index=["cumulative_seconds", "seed"], columns="strategy", values="regret",
+        dropna=False)
+    if baseline not in wide.columns:
+        raise CheapSearchError(f"no search called {baseline!r}; there are "
+                               f"{list(wide.columns)}")
+    rows = []
+    for label in [c for c in frame["strategy"].unique() if c != baseline]:
+        for cost in at:
+            part = wide.loc[float(cost)]
+            both = part[[label, baseline]].dropna()
+            row = {"strategy": label, "cumulative_seconds": cost, "pairs": len(both)}
+            if len(both):
+                d = paired_difference(both[label], both[baseline], level=level)
+                row.update(difference=d.mean, low=d.low, high=d.high, p_value=d.p_value,
+                           boot_low=d.boot_low, boot_high=d.boot_high)
+            rows.append(row)
+    out = pd.DataFrame(rows).set_index(["strategy", "cumulative_seconds"])
+    out.attrs.update(baseline=baseline, level=level)
+    return out
+
+
 def pruning_danger(*, samples=(10, 20, 40), sources=("random", "evolution"), fix=2,
-                   method="fanova", seeds=20, table=None, top=0.01) -> pd.DataFrame:
+                   method="fanova", seeds=20, table=None, top=0.01, fill=FILL) -> pd.DataFrame:
     """How often pruning from a sample removes the true best architecture (and every one of
     the true top ``top``): one row per (source, sample size), shares over ``seeds`` runs with
-    a Wilson 95% interval on the first. Usage: ``pruning_danger(samples=(10, 40), seeds=50)``"""
+    a Wilson 95% interval on the first. An evolution sample is drawn after its population of
+    ``fill`` has filled (:func:`_sample`). Every source after the first is compared with the
+    first at the same sample size by Fisher's exact test (two-sided; the runs of two sources
+    are independent, not paired): ``p_vs_<first source>``.
+    Usage: ``pruning_danger(samples=(10, 40), seeds=50)``"""
+    from scipy.stats import fisher_exact
+
     from nasbook.bench.compare import top_architectures
 
     if table is None:
@@ -299,22 +357,34 @@ def pruning_danger(*, samples=(10, 20, 40), sources=("random", "evolution"), fix
     best = t.loc[t["test"].idxmax(), NAMES]
     rows = []
     seeds = list(range(seeds)) if isinstance(seeds, (int, np.integer)) else list(seeds)
+    lost = {}
     for source in sources:
         for n in samples:
             lost_best, lost_top = [], []
             for seed in seeds:
-                first = _sample(source, n, t, seed)
+                _, first = _sample(source, n, t, seed, fill)
                 allowed = pruned_space(t.loc[first, NAMES].assign(
                     val_accuracy=t.loc[first, "val"]), fix=fix, method=method, seed=seed)
                 lost_best.append(not all(best[d] in allowed[d] for d in NAMES))
                 lost_top.append(not any(all(dict(zip(NAMES, key))[d] in allowed[d]
                                             for d in NAMES) for key in top_keys))
             k, m = int(np.sum(lost_best)), len(seeds)
+            lost[source, n] = (k, m)
             low, high = _wilson(k, m)
             rows.append({"source": source, "sample": n, "runs": m, "removes_best": k / m,
                          "low": low, "high": high, "removes_all_top": float(np.mean(lost_top))})
     out = pd.DataFrame(rows)
-    out.attrs.update(fix=fix, method=method, top=top)
+    first = sources[0]
+    if len(sources) > 1:
+        p = []
+        for row in rows:
+            if row["source"] == first:
+                p.append(np.nan)
+                continue
+            (k1, m1), (k2, m2) = lost[first, row["sample"]], lost[row["source"], row["sample"]]
+            p.append(float(fisher_exact([[k1, m1 - k1], [k2, m2 - k2]]).pvalue))
+        out[f"p_vs_{first}"] = p
+    out.attrs.update(fix=fix, method=method, top=top, fill=fill)
     return out
 
 

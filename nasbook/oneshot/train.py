@@ -45,9 +45,14 @@ from nasbook.oneshot.scoring import score_supernet
 from nasbook.oneshot.supernet import CODE_SIZE, SEGMENTS, Supernet, encode
 from nasbook.strategies.reinforce import softmax
 
-__all__ = ["train_supernet", "SupernetRun", "METHODS", "LEARNING_RATES", "default_epochs"]
+__all__ = ["train_supernet", "SupernetRun", "METHODS", "LEARNING_RATES", "default_epochs",
+           "TUNING_SEEDS"]
 
 METHODS = ("uniform", "enas", "darts")
+# The seeds on which this recipe was tuned against the table's *test* truth: the learning
+# rates below, ENAS' controller_lr and bn_recalibrate were each chosen by Kendall tau on
+# seed 0. A figure from these seeds is optimistic; judge the recipe on other seeds.
+TUNING_SEEDS = (0,)
 # Adam's step size on the shared weights per method. The recipe's 3e-3 was best for DARTS;
 # 1e-3 for uniform sampling and ENAS (one run each, seed 0, full mode: uniform tau 0.64 ->
 # 0.67 and final train loss 2.05 -> 1.41; ENAS tau 0.38 -> 0.44; DARTS tau 0.38 -> 0.18).
@@ -78,7 +83,10 @@ class SupernetRun:
     ``alpha_loss`` on validation and each value's probability ``p_<decision>=<value>``);
     ``derived``: the architecture the method itself picks; ``policy``: ENAS' or DARTS' final
     probabilities ``{decision: {value: p}}`` (None for uniform); ``wall_time_s`` = training +
-    scoring; ``supernet``: the trained :class:`Supernet` (extract any sub-network from it);
+    scoring; ``cpu_time_s``: the CPU seconds of this process over the same span (every
+    TensorFlow thread; unlike the wall time, it does not count waiting for other processes
+    on a shared machine); ``supernet``: the trained :class:`Supernet` (extract any
+    sub-network from it);
     ``settings``: the hyperparameters used.
     """
     method: str
@@ -91,6 +99,7 @@ class SupernetRun:
     train_time_s: float
     score_time_s: float
     supernet: Supernet = field(repr=False)
+    cpu_time_s: float = float("nan")
     policy: dict | None = None
     settings: dict = field(default_factory=dict)
 
@@ -260,7 +269,7 @@ def train_supernet(method, dataset, *, epochs=None, seed=0, progress=True, bn_re
     y_tr = np.asarray(dataset.y_train, dtype="int64")
     x_va = np.asarray(dataset.x_val, dtype="float32")
     y_va = np.asarray(dataset.y_val, dtype="int64")
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     sn = Supernet(x_tr.shape[1:], int(max(y_tr.max(), y_va.max())) + 1, seed=seed,
                   batchnorm=batchnorm)
     steps = _Steps(sn, lr)
@@ -319,6 +328,7 @@ def train_supernet(method, dataset, *, epochs=None, seed=0, progress=True, bn_re
     scores = score_supernet(sn, dataset, bn_recalibrate=bn_recalibrate, seed=seed,
                             calibration_size=calibration_size, progress=progress)
     wall = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
     if method == "uniform":
         best = scores.sort_values(["score", "arch_id"], ascending=[False, True]).iloc[0]
         derived = {name: best[name].item() if hasattr(best[name], "item") else best[name]
@@ -333,7 +343,7 @@ def train_supernet(method, dataset, *, epochs=None, seed=0, progress=True, bn_re
     return SupernetRun(method=method, seed=seed, epochs=epochs, scores=scores,
                        history=pd.DataFrame(history), derived=derived, wall_time_s=wall,
                        train_time_s=train_time, score_time_s=wall - train_time, supernet=sn,
-                       policy=policy, settings=settings)
+                       cpu_time_s=cpu, policy=policy, settings=settings)
 
 
 def _flat_probs(code):

@@ -17,11 +17,15 @@ from nasbook.plot.style import PALETTE, subplots
 __all__ = ["audit_bars", "subset_tau_plot", "estimator_scatter", "bias_heatmap"]
 
 
-def audit_bars(rows, *, stat="kendall_test", ceiling=None, title=None):
+def audit_bars(rows, *, stat="kendall_test", ceiling=None, title=None,
+               interval="95% bootstrap interval"):
     """One horizontal bar per estimator: its rank correlation with the truth (``stat``, with
-    the ``_low``/``_high`` bootstrap interval when the frame has it), and the noise ceiling as
-    a dashed line (``ceiling``, default the frame's ``noise_ceiling`` column).
-    ``rows``: :func:`nasbook.oneshot.audit.audit_table`. Returns the figure."""
+    the ``_low``/``_high`` interval when the frame has it, labelled ``interval``), and the
+    noise ceiling as a dashed line (``ceiling``: a number, labelled as the one-run ceiling
+    between the table's seeds, or ``{label: value}`` for several ceilings; default the frame's
+    ``noise_ceiling`` column). ``rows``: :func:`nasbook.oneshot.audit.audit_table`, or
+    :func:`~nasbook.oneshot.audit.across_seeds` with ``interval`` saying what its interval is.
+    Returns the figure."""
     if stat not in rows.columns:
         raise ValueError(f"rows have no column {stat!r}; pass audit_table(...)'s output")
     order = rows[stat].astype(float).sort_values().index
@@ -33,12 +37,13 @@ def audit_bars(rows, *, stat="kendall_test", ceiling=None, title=None):
         low = rows.loc[order, f"{stat}_low"].astype(float).to_numpy()
         high = rows.loc[order, f"{stat}_high"].astype(float).to_numpy()
         ax.errorbar(values, y, xerr=[values - low, high - values], fmt="none", color="black",
-                    capsize=3, lw=1, label="95% bootstrap interval")
+                    capsize=3, lw=1, label=interval)
     if ceiling is None and "noise_ceiling" in rows.columns:
         ceiling = float(rows["noise_ceiling"].iloc[0])
-    if ceiling is not None:
-        ax.axvline(ceiling, color="black", ls="--", lw=1.2,
-                   label=f"noise ceiling (seed 0 vs seed 1): {ceiling:.2f}")
+    if ceiling is not None and not isinstance(ceiling, dict):
+        ceiling = {"noise ceiling (seed 0 vs seed 1)": float(ceiling)}
+    for style, (label, value) in zip(("--", ":", "-."), (ceiling or {}).items()):
+        ax.axvline(value, color="black", ls=style, lw=1.2, label=f"{label}: {value:.2f}")
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_yticks(y)
     ax.set_yticklabels([str(i) for i in order])
