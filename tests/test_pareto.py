@@ -260,24 +260,26 @@ def test_strategy_runs_are_the_four_searches_with_equal_scaled_weights():
     assert set(frame.label) == set(runs) and len(frame) == 8
 
 
-def test_paired_regret_pairs_by_seed_and_judges_only_real_differences():
+def test_paired_regret_pairs_by_seed_and_a_tie_is_not_lower():
     rows = []
     for seed, (a, b, c) in enumerate([(0.10, 0.30, 0.10), (0.20, 0.35, 0.20),
                                       (0.15, 0.40, 0.15), (0.12, 0.31, 0.12)]):
         rows += [{"label": "NSGA-II", "seed": seed, "budget": 50, "regret": a},
                  {"label": "random", "seed": seed, "budget": 50, "regret": b},
-                 {"label": "twin", "seed": seed, "budget": 50, "regret": c}]
+                 {"label": "twin", "seed": seed, "budget": 50, "regret": c},
+                 {"label": "NSGA-II", "seed": seed, "budget": 99, "regret": 1.0}]
     frame = pd.DataFrame(rows)
     out = nb.bench.pareto.paired_regret(frame, "NSGA-II", 50)
+    assert out.index.tolist() == ["random", "twin"]
     d = np.array([0.10 - 0.30, 0.20 - 0.35, 0.15 - 0.40, 0.12 - 0.31])
     ref = nb.stats.paired_difference(d, np.zeros(4))
     assert out.loc["random", "n"] == 4
     assert out.loc["random", "difference"] == pytest.approx(d.mean())
     assert out.loc["random", ["low", "high"]].tolist() == pytest.approx([ref.low, ref.high])
     assert out.loc["random", "verdict"] == nb.stats.verdict(d, 0.0, better="lower").word == "met"
-    # equal on every seed: no interval can say "lower", and no verdict is given
-    assert out.loc["twin", "verdict"] == "equal on every seed"
-    assert out.loc["twin", "difference"] == 0.0
+    assert out.loc["random", "claim"] == "NSGA-II lower than random"
+    # equal on every seed: not lower, whatever the (zero-width) interval says
+    assert out.loc["twin", "verdict"] == "missed" and out.loc["twin", "difference"] == 0.0
     with pytest.raises(ValueError, match="no run labelled"):
         nb.bench.pareto.paired_regret(frame, "NSGA", 50)
 

@@ -31,7 +31,7 @@ import pandas as pd
 
 from nasbook.bench.simulate import lookup_table, simulate
 from nasbook.pareto import hypervolume, pareto_mask
-from nasbook.stats import grouped_mean_ci, paired_difference, verdict
+from nasbook.stats import grouped_mean_ci
 from nasbook.strategies.nsga2 import check_objectives
 
 __all__ = ["architecture_points", "pareto_front", "reference_point", "front_hypervolume",
@@ -175,30 +175,22 @@ def strategy_runs(table, objectives, *, population_size=10, weights=None):
 
 
 def paired_regret(runs: pd.DataFrame, first: str, budget: int, level=0.95) -> pd.DataFrame:
-    """``first``'s hypervolume regret minus each other run's after ``budget`` evaluations,
-    paired by seed (the runs of :func:`pareto_compare` share their seeds), one row per other
-    run: n, the mean difference with its paired t interval and p-value and bootstrap interval
-    (:func:`nasbook.stats.paired_difference`), and the verdict on "``first``'s regret is
-    lower" (:func:`nasbook.stats.verdict`, goal 0, lower better: ``met`` only when the
-    one-sided upper bound of the difference is below 0). Where the two regrets are equal on
-    every seed there is nothing to judge and the verdict is ``"equal on every seed"``."""
+    """``first``'s hypervolume regret against each other run's after ``budget`` evaluations,
+    paired by seed (the runs of :func:`pareto_compare` share their seeds and, for the
+    evolutions, their random start): :func:`nasbook.bench.paired_comparison` of the claim
+    "``first``'s regret is lower" (the paired t interval of the difference, its p-value and
+    bootstrap interval, and the verdict of :func:`nasbook.stats.verdict`; a tie is not
+    lower). One row per other run, indexed by its label."""
+    from nasbook.bench.compare import paired_comparison
+
     at = runs[runs.budget == int(budget)].pivot(index="seed", columns="label", values="regret")
     if first not in at.columns:
         raise ValueError(f"no run labelled {first!r} at budget {budget}; runs: "
                          f"{list(at.columns)}")
-    rows = []
-    for other in [c for c in runs.label.unique() if c != first]:
-        d = at[first] - at[other]
-        diff = paired_difference(at[first], at[other], level=level)
-        if np.allclose(d.dropna(), 0.0, atol=1e-12):
-            word, bound = "equal on every seed", 0.0
-        else:
-            v = verdict(d, 0.0, better="lower", level=level)
-            word, bound = v.word, v.bound
-        rows.append({"other": other, "n": diff.n, "difference": diff.mean, "low": diff.low,
-                     "high": diff.high, "p_value": diff.p_value, "boot_low": diff.boot_low,
-                     "boot_high": diff.boot_high, "upper_bound": bound, "verdict": word})
-    return pd.DataFrame(rows).set_index("other")
+    others = [c for c in runs.label.unique() if c != first]
+    out = paired_comparison(at, pairs=[(first, o) for o in others], better="lower",
+                            level=level, what=f"hypervolume regret at N={int(budget)}")
+    return out.set_index("b").rename_axis("other")
 
 
 def supported(front, objectives) -> pd.Series:
