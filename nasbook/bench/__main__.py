@@ -1,7 +1,8 @@
 """``nasbook bench build [--out PATH] [--workers N] [--limit N] [--seeds 0 1]``
 and ``nasbook bench explain-build [--out PATH] [--workers N] [--limit N] [--seeds 0]``
-and ``nasbook bench explain-ship BUILT [--dest PATH] [--maps FILE]`` (a finished build ->
-the shipped table with agreement columns and its checksum) (also ``python -m nasbook.bench``)."""
+and ``nasbook bench explain-ship BUILT [--dest PATH] [--maps FILE] [--keep TABLE]`` (a
+finished build -> the shipped table with agreement columns and its checksum)
+(also ``python -m nasbook.bench``)."""
 import argparse
 
 from nasbook.bench.build import build, default_build_path
@@ -35,11 +36,13 @@ def main(argv=None):
     s.add_argument("built", help="the CSV the build wrote (its maps in <built>_maps/)")
     s.add_argument("--dest", default=None, help="default data/mnist1d_explanations.csv")
     s.add_argument("--maps", default=None, help="also pack every map into this .npz")
+    s.add_argument("--keep", default=None, help="a shipped table whose rows stay as they are "
+                                                "(add a new seed beside them)")
     args = parser.parse_args(argv)
     if args.command == "build":
         path = build(args.out, seeds=args.seeds, workers=args.workers, limit=args.limit)
     elif args.command == "explain-ship":
-        path = ship(args.built, args.dest)
+        path = ship(args.built, args.dest, keep=args.keep)
         if args.maps:
             print(pack_maps(args.built, args.maps))
     else:
