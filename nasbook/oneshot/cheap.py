@@ -215,10 +215,16 @@ def _sample(source, n, t, seed, fill=FILL):
         rng = np.random.default_rng(seed)
         first = list(rng.choice(t.index.to_numpy(), size=n, replace=False))
         return first, first
-    if source == "evolution":
-        order = baseline("evolution", truth_frame=t, seed=seed, population_size=fill)["arch_id"]
-        paid = list(order.iloc[:fill + n])
-        return paid, paid[fill:]
+    if source == "evolution":   # the run stops once it has trained fill + n
+        index, paid = _index(t), []
+
+        def evaluate(values):
+            paid.append(index[tuple(values[name] for name in NAMES)])
+            return t.loc[paid[-1], "val"]
+
+        _run("evolution", DECISIONS, seed, {"population_size": fill}, evaluate,
+             lambda: len(paid) >= fill + n)
+        return paid[:fill + n], paid[fill:fill + n]
     raise CheapSearchError(f"sample source must be 'random' or 'evolution', got {source!r}")
 
 
