@@ -10,7 +10,7 @@ explanation-quality table (:mod:`nasbook.bench.explain_build`), read by
 ``nb.bench.load_explanations()``; ``nb.bench.pareto_front(...)`` and
 ``nb.bench.pareto_compare(...)`` compare searches over several objectives (hypervolume regret).
 """
-from nasbook.bench.space import DECISIONS, RECIPE, all_configs, bench_space
+from nasbook.bench.space import DECISIONS, RECIPE, TASKS, all_configs, bench_space, task_dataset
 from nasbook.bench.simulate import architecture_curves, curve_columns, lookup_table, simulate
 from nasbook.bench.compare import (compare, evaluations_to_top, first_top, paired_comparison,
                                    regret_bands, regret_on_grid, regret_summary, time_to_top,
@@ -19,12 +19,14 @@ from nasbook.bench.pareto import (architecture_points, front_hypervolume, hyperv
                                   pareto_compare, pareto_front, pareto_summary,
                                   reference_point, regret_at_budgets)
 from nasbook.bench.table import (AGAINST_RANDOM, EXPLANATIONS_PATH, TABLE_PATH,
-                                 BenchmarkError, against_random, load, load_explanations)
+                                 BenchmarkError, against_random, load, load_explanations,
+                                 task_path)
 from nasbook.bench.explain_build import agreement_with, map_agreement
 from nasbook.bench.recovery import (QUICK as RECOVERY_QUICK, recovery, recovery_bands,
                                     recovery_summary)
 
-__all__ = ["DECISIONS", "RECIPE", "all_configs", "bench_space", "load", "TABLE_PATH",
+__all__ = ["DECISIONS", "RECIPE", "TASKS", "task_dataset", "task_path", "all_configs",
+           "bench_space", "load", "TABLE_PATH",
            "load_explanations", "against_random", "AGAINST_RANDOM", "EXPLANATIONS_PATH",
            "map_agreement", "agreement_with", "BenchmarkError", "simulate", "lookup_table", "curve_columns", "architecture_curves",
            "compare", "regret_on_grid", "regret_summary", "regret_bands", "top_hit_probability",

@@ -1,4 +1,4 @@
-"""``nasbook bench build [--out PATH] [--workers N] [--limit N] [--seeds 0 1]``
+"""``nasbook bench build [--out PATH] [--workers N] [--limit N] [--seeds 0 1] [--task near]``
 and ``nasbook bench explain-build [--out PATH] [--workers N] [--limit N] [--seeds 0]``
 and ``nasbook bench explain-ship BUILT [--dest PATH] [--maps FILE] [--keep TABLE]`` (a
 finished build -> the shipped table with agreement columns and its checksum)
@@ -19,6 +19,8 @@ def main(argv=None):
     b.add_argument("--workers", type=int, default=2)
     b.add_argument("--limit", type=int, default=None, help="train at most this many runs")
     b.add_argument("--seeds", type=int, nargs="+", default=None)
+    b.add_argument("--task", default="original", help="original (MNIST-1D), near (more noise) "
+                                                      "or far (positions shuffled)")
     e = sub.add_parser("explain-build", help="train and explain what is missing from the "
                                              "explanation-quality table")
     e.add_argument("--out", default=None, help=f"CSV to append to (default "
@@ -40,7 +42,8 @@ def main(argv=None):
                                                 "(add a new seed beside them)")
     args = parser.parse_args(argv)
     if args.command == "build":
-        path = build(args.out, seeds=args.seeds, workers=args.workers, limit=args.limit)
+        path = build(args.out, seeds=args.seeds, workers=args.workers, limit=args.limit,
+                     task=args.task)
     elif args.command == "explain-ship":
         path = ship(args.built, args.dest, keep=args.keep)
         if args.maps:

@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 
-from nasbook.bench.space import DECISIONS, RECIPE, all_configs
+from nasbook.bench.space import DECISIONS, RECIPE, all_configs, task_dataset
 
 __all__ = ["build", "COLUMNS", "default_build_path", "train", "recipe_data", "init_worker",
            "run_tasks", "append_runs", "done_rows"]
@@ -33,10 +33,11 @@ COLUMNS = (["arch_id", "seed", *DECISIONS, "status", "params", "train_time_s",
 _WORKER = {}
 
 
-def default_build_path() -> Path:
+def default_build_path(task="original") -> Path:
     from nasbook import config
 
-    return config.data_dir() / "bench" / "mnist1d_bench.csv"
+    suffix = "" if task == "original" else f"_{task}"
+    return config.data_dir() / "bench" / f"mnist1d_bench{suffix}.csv"
 
 
 def _exit_with_parent(parent: int, every: float = 2.0):
@@ -87,22 +88,25 @@ def train(config: dict, seed: int, dataset, space, *, epochs: int = EPOCHS):
     return model, history, time.perf_counter() - start
 
 
-def recipe_data():
-    """The recipe's dataset split and the benchmark space, loaded once per process."""
+def recipe_data(task="original"):
+    """The recipe's dataset split of a task (:data:`nasbook.bench.space.TASKS`) and the
+    benchmark space, loaded once per process."""
     import nasbook as nb
     from nasbook.bench.space import bench_space
 
-    if "ds" not in _WORKER:
-        _WORKER["ds"] = nb.load_dataset(RECIPE["dataset"], seed=RECIPE["split_seed"],
-                                        val_fraction=RECIPE["val_fraction"])
+    name = RECIPE["dataset"] if task == "original" else task_dataset(task)
+    if ("ds", name) not in _WORKER:
+        _WORKER[("ds", name)] = nb.load_dataset(name, seed=RECIPE["split_seed"],
+                                                val_fraction=RECIPE["val_fraction"])
+    if "space" not in _WORKER:
         _WORKER["space"] = bench_space()
-    return _WORKER["ds"], _WORKER["space"]
+    return _WORKER[("ds", name)], _WORKER["space"]
 
 
-def _train_one(arch_id: int, config: dict, seed: int) -> dict:
+def _train_one(arch_id: int, config: dict, seed: int, task: str = "original") -> dict:
     import numpy as np
 
-    ds, space = recipe_data()
+    ds, space = recipe_data(task)
     model, history, elapsed = train(config, seed, ds, space)
     test_loss, test_acc = model.evaluate(ds.x_test, ds.y_test, verbose=0)
     val_acc, val_loss = history["val_accuracy"], history["val_loss"]
@@ -137,15 +141,19 @@ def done_rows(path: Path, columns=COLUMNS) -> set:
     return {(int(r[0]), int(r[1])) for r in good}
 
 
-def build(out=None, *, seeds=None, workers=2, limit=None, progress=True) -> Path:
+def build(out=None, *, seeds=None, workers=2, limit=None, progress=True,
+          task="original") -> Path:
     """Train what is missing from ``out`` and append it; returns the CSV path.
 
     ``workers`` processes train in parallel, one TensorFlow thread each; ``workers=1`` trains
-    in this process."""
-    path = Path(out) if out is not None else default_build_path()
+    in this process. ``task`` picks the dataset (:data:`nasbook.bench.space.TASKS`: the
+    original MNIST-1D, ``near`` or ``far``), the recipe stays the same."""
+    task_dataset(task)
+    path = Path(out) if out is not None else default_build_path(task)
     seeds = list(RECIPE["seeds"] if seeds is None else seeds)
+    options = {} if task == "original" else {"task": task}
     return append_runs(path, COLUMNS, _train_one, seeds=seeds, workers=workers, limit=limit,
-                       progress=progress, desc="benchmark runs")
+                       progress=progress, desc=f"benchmark runs ({task})", **options)
 
 
 def append_runs(path, columns, fn, *, seeds, workers, limit=None, progress=True, desc="runs",

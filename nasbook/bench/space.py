@@ -13,7 +13,7 @@ import itertools
 
 from nasbook.space.core import Decision, Layer, Ref, SearchSpace, Stage
 
-__all__ = ["DECISIONS", "RECIPE", "bench_space", "all_configs"]
+__all__ = ["DECISIONS", "RECIPE", "TASKS", "task_dataset", "bench_space", "all_configs"]
 
 DECISIONS = {
     "n_blocks": [1, 2, 3],
@@ -30,6 +30,19 @@ RECIPE = {
     "dropout": 0.0, "l2": 0.0, "early_stopping": None, "seeds": [0, 1],
     "threads_per_run": 1,
 }
+
+
+# The tasks the same architectures are trained on under the same recipe (one table each): the
+# original, a near task (the same digits under more noise) and a far task (positions shuffled);
+# the datasets are nasbook.data.MNIST1D_VARIANTS.
+TASKS = {"original": "mnist1d", "near": "mnist1d_near", "far": "mnist1d_shuffled"}
+
+
+def task_dataset(task: str) -> str:
+    """The dataset name of a benchmark task; a clear error for an unknown one."""
+    if task not in TASKS:
+        raise ValueError(f"unknown benchmark task {task!r}; the tasks are {', '.join(TASKS)}")
+    return TASKS[task]
 
 
 def bench_space(input_shape=(40, 1), num_classes=10) -> SearchSpace:

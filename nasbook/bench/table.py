@@ -12,7 +12,7 @@ from pathlib import Path
 
 from nasbook.bench.space import DECISIONS
 
-__all__ = ["load", "load_explanations", "against_random", "AGAINST_RANDOM", "TABLE_PATH",
+__all__ = ["load", "task_path", "load_explanations", "against_random", "AGAINST_RANDOM", "TABLE_PATH",
            "EXPLANATIONS_PATH", "BenchmarkError", "sha256"]
 
 # The tables ship in the repository's data/ folder, beside their README and checksums.
@@ -48,25 +48,40 @@ def _check(path, verify, how):
                                  f"changed or truncated); restore it with git checkout")
 
 
-def load(path=None, *, verify=True):
+def task_path(task="original") -> Path:
+    """Where the table of a benchmark task (:data:`nasbook.bench.space.TASKS`) ships."""
+    from nasbook.bench.space import task_dataset
+
+    task_dataset(task)
+    return TABLE_PATH if task == "original" else TABLE_PATH.with_name(
+        f"mnist1d_bench_{task}.csv")
+
+
+def load(path=None, *, verify=True, task="original"):
     """The benchmark as a DataFrame: one row per (architecture, seed), with the decisions,
     test/validation accuracy and loss, parameter count, training time and per-epoch curves
-    (``val_accuracy_e01`` ...). ``verify`` checks the SHA-256 in ``<path>.sha256``. ``attrs``
-    hold the trials format (:mod:`nasbook.trials`): decisions, domains, objective
-    ``val_accuracy``, direction ``max``."""
+    (``val_accuracy_e01`` ...). ``task`` picks the table of another task trained with the same
+    recipe (``"near"``, ``"far"``: :data:`nasbook.bench.space.TASKS`); ``path`` overrides it.
+    ``verify`` checks the SHA-256 in ``<path>.sha256``. ``attrs`` hold the trials format
+    (:mod:`nasbook.trials`): decisions, domains, objective ``val_accuracy``, direction ``max``,
+    and ``task``.
+
+    Usage: ``nb.bench.load()``, ``nb.bench.load(task="far")``"""
     from nasbook.trials import tag
 
     import pandas as pd
 
-    path = Path(path) if path is not None else TABLE_PATH
-    _check(path, verify, "`python -m nasbook.bench build --out FILE`")
+    path = Path(path) if path is not None else task_path(task)
+    _check(path, verify, f"`python -m nasbook.bench build --task {task} --out FILE`")
     table = pd.read_csv(path)
     missing = [c for c in ["arch_id", "seed", *DECISIONS, "test_accuracy", "val_accuracy"]
                if c not in table.columns]
     if missing:
         raise BenchmarkError(f"{path} lacks the columns {missing}")
-    return tag(table, decisions=list(DECISIONS), domains=DECISIONS, objective="val_accuracy",
-               direction="max")
+    table = tag(table, decisions=list(DECISIONS), domains=DECISIONS, objective="val_accuracy",
+                direction="max")
+    table.attrs["task"] = task
+    return table
 
 
 # Deletion and insertion AUC against the random-order curve of the same model and inputs:
