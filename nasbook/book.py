@@ -32,7 +32,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["NotebookRun", "execute", "output_problems", "count_failed_trials", "main"]
+__all__ = ["NotebookRun", "execute", "output_problems", "count_failed_trials", "copy_notebooks",
+           "main"]
 
 RAISES = "raises-exception"
 EXPECT_WARNING = "expect-warning"
@@ -165,6 +166,35 @@ def execute(path, *, quick: bool, timeout=None, workdir=None, notebook_timeout=N
     if owned:
         shutil.rmtree(workdir, ignore_errors=True)
     return run
+
+
+def copy_notebooks(dest, *, force=False) -> list:
+    """Copy the numbered notebooks of the installed nasbook (package data ``nasbook.lessons``)
+    into the folder ``dest``; returns the paths written. A notebook already there is kept (a
+    reader's work is never overwritten) unless ``force``.
+
+    Usage: ``copy_notebooks("~/nasbook")``; ``nasbook notebooks ~/nasbook`` from a shell
+    """
+    from importlib.resources import files
+
+    dest = Path(dest).expanduser()
+    lessons = sorted((p for p in files("nasbook.lessons").iterdir()
+                      if re.fullmatch(r"\d\d_.+\.ipynb", p.name)), key=lambda p: p.name)
+    if not lessons:
+        raise FileNotFoundError("this nasbook has no notebooks in its package data "
+                                "(nasbook.lessons); reinstall it from a wheel or a clone")
+    dest.mkdir(parents=True, exist_ok=True)
+    kept = [p.name for p in lessons if (dest / p.name).exists() and not force]
+    if kept:
+        raise FileExistsError(f"{dest} already has {', '.join(kept[:3])}"
+                              f"{' ...' if len(kept) > 3 else ''}; pass --force to overwrite "
+                              f"them, or choose another folder")
+    written = []
+    for lesson in lessons:
+        target = dest / lesson.name
+        target.write_bytes(lesson.read_bytes())
+        written.append(target)
+    return written
 
 
 def _write_table(runs, out: Path):

@@ -15,6 +15,7 @@ Usage::
     nasbook search ... --chief --port 8000   # serve the strategy to workers started elsewhere
     nasbook worker --chief HOST:8000 --run-dir runs/demo
     nasbook tensorboard runs/demo       # TensorBoard (scalars, HParams) on 127.0.0.1
+    nasbook notebooks ~/nasbook         # copy the notebooks out of an installed nasbook
 
 Running ``nasbook search`` again with the same ``--out`` resumes the search (``--overwrite``
 starts afresh). ``--space`` takes a preset name (``mlp``, ``cnn``, ``residual_cnn``, or ``bench``
@@ -145,6 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
                          "ones expected, so a deleted exercise counts as missing")
     gr.add_argument("--full", action="store_true",
                     help="run in full mode (default: quick mode; the checks are the same)")
+
+    nbs = sub.add_parser("notebooks", help="copy the numbered notebooks out of the installed "
+                                           "package, to open them in JupyterLab")
+    nbs.add_argument("dest", help="the folder to copy them into (created if missing)")
+    nbs.add_argument("--force", action="store_true",
+                     help="overwrite notebooks already there")
 
     bench = sub.add_parser("bench", help="the tabular benchmark: `nasbook bench build --help`",
                            add_help=False)
@@ -312,6 +319,15 @@ def _cmd_tensorboard(args) -> int:
     return 0
 
 
+def _cmd_notebooks(args) -> int:
+    from nasbook.book import copy_notebooks
+
+    written = copy_notebooks(args.dest, force=args.force)
+    print(f"copied {len(written)} notebooks into {Path(args.dest).expanduser()}; open them "
+          f"with: jupyter lab {args.dest}")
+    return 0
+
+
 def _cmd_bench(args) -> int:
     from nasbook.bench.__main__ import main as bench_main
 
@@ -325,7 +341,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     handlers = {"search": _cmd_search, "show": _cmd_show, "explain": _cmd_explain,
                 "report": _cmd_report, "grade": _cmd_grade, "bench": _cmd_bench,
-                "worker": _cmd_worker, "tensorboard": _cmd_tensorboard}
+                "worker": _cmd_worker, "tensorboard": _cmd_tensorboard,
+                "notebooks": _cmd_notebooks}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

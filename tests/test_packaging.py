@@ -42,3 +42,19 @@ def test_ci_runs_what_the_readme_says():
     ci = (ROOT / ".ci" / "run").read_text()
     readme = (ROOT / "README.md").read_text()
     assert "make test" in ci and "make test" in readme and "make lab" in readme
+
+
+def test_the_wheel_lists_every_package_and_its_data():
+    """pyproject lists the packages by hand (nasbook.tables is data/, nasbook.lessons is
+    notebooks/), so a new subpackage must be added there; this test says which."""
+    setup = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(setup["packages"])
+    mapped = setup["package-dir"]
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "nasbook").rglob(
+        "__init__.py")}
+    assert found | set(mapped) == listed, f"add {sorted(found - listed)} to pyproject's packages"
+    assert mapped == {"nasbook.tables": "data", "nasbook.lessons": "notebooks"}
+    for package, folder in mapped.items():
+        assert (ROOT / folder / "__init__.py").exists()
+        patterns = setup["package-data"][package]
+        assert any((ROOT / folder).glob(pattern) for pattern in patterns)

@@ -8,6 +8,7 @@ Usage::
 from __future__ import annotations
 
 import hashlib
+from importlib.resources import files
 from pathlib import Path
 
 from nasbook.bench.space import DECISIONS
@@ -15,8 +16,9 @@ from nasbook.bench.space import DECISIONS
 __all__ = ["load", "task_path", "load_explanations", "against_random", "AGAINST_RANDOM", "TABLE_PATH",
            "EXPLANATIONS_PATH", "BenchmarkError", "sha256"]
 
-# The tables ship in the repository's data/ folder, beside their README and checksums.
-TABLE_PATH = Path(__file__).resolve().parents[2] / "data" / "mnist1d_bench.csv"
+# The tables are package data (nasbook.tables: the repository's data/ folder, beside their
+# README and checksums), found with importlib.resources, so an installed nasbook has them too.
+TABLE_PATH = Path(files("nasbook.tables") / "mnist1d_bench.csv")
 EXPLANATIONS_PATH = TABLE_PATH.with_name("mnist1d_explanations.csv")
 
 
@@ -34,9 +36,9 @@ def sha256(path) -> str:
 
 def _check(path, verify, how):
     if not path.exists():
-        raise BenchmarkError(f"no benchmark table at {path}. It ships in the repository's "
-                             f"data/ folder; from an installed package, pass path=..., or "
-                             f"build one with {how}.")
+        raise BenchmarkError(f"no benchmark table at {path}. The shipped ones are package data "
+                             f"of nasbook (data/ in the repository); pass path=..., or build "
+                             f"one with {how}.")
     if verify:
         sums = path.with_name(path.name + ".sha256")
         if not sums.exists():
