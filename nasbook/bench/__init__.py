@@ -26,12 +26,11 @@ from nasbook.bench.recovery import (QUICK as RECOVERY_QUICK, recovery, recovery_
                                     recovery_summary)
 
 __all__ = ["DECISIONS", "RECIPE", "TASKS", "task_dataset", "task_path", "all_configs",
-           "bench_space", "load", "TABLE_PATH",
-           "load_explanations", "against_random", "AGAINST_RANDOM", "EXPLANATIONS_PATH",
-           "map_agreement", "agreement_with", "BenchmarkError", "simulate", "lookup_table", "curve_columns", "architecture_curves",
+           "bench_space", "load", "TABLE_PATH", "load_explanations", "against_random",
+           "AGAINST_RANDOM", "EXPLANATIONS_PATH", "map_agreement", "agreement_with",
+           "BenchmarkError", "simulate", "lookup_table", "curve_columns", "architecture_curves",
            "compare", "regret_on_grid", "regret_summary", "regret_bands", "top_hit_probability",
            "top_architectures", "first_top", "evaluations_to_top", "time_to_top",
-           "paired_comparison", "recovery",
-           "recovery_summary", "recovery_bands", "RECOVERY_QUICK", "architecture_points",
-           "pareto_front", "reference_point", "front_hypervolume", "hypervolume_regret",
-           "regret_at_budgets", "pareto_compare", "pareto_summary"]
+           "paired_comparison", "recovery", "recovery_summary", "recovery_bands", "RECOVERY_QUICK",
+           "architecture_points", "pareto_front", "reference_point", "front_hypervolume",
+           "hypervolume_regret", "regret_at_budgets", "pareto_compare", "pareto_summary"]

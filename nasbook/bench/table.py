@@ -13,8 +13,8 @@ from pathlib import Path
 
 from nasbook.bench.space import DECISIONS
 
-__all__ = ["load", "task_path", "load_explanations", "against_random", "AGAINST_RANDOM", "TABLE_PATH",
-           "EXPLANATIONS_PATH", "BenchmarkError", "sha256"]
+__all__ = ["load", "task_path", "load_explanations", "against_random", "AGAINST_RANDOM",
+           "TABLE_PATH", "EXPLANATIONS_PATH", "BenchmarkError", "sha256"]
 
 # The tables are package data (nasbook.tables: the repository's data/ folder, beside their
 # README and checksums), found with importlib.resources, so an installed nasbook has them too.

@@ -1,0 +1,90 @@
+"""Measured inference latency of every benchmark architecture on this CPU (issue 25, part 5).
+
+For each of the 324 architectures of ``nb.bench.bench_space()`` (weights as built: latency does
+not depend on their values), ``nasbook.bench.latency.measure_stable`` at batch 1 and batch 256
+(3 warm-up calls, then rounds of 20 timed calls until two medians agree within 10%), with the
+parameter count and FLOPs beside it, one TensorFlow thread (as the table's recipe trains), the CPU
+and the load average recorded per row. Then Spearman's rho of params and of FLOPs with the
+measured latency, with bootstrap intervals over architectures (HW-NAS-Bench's question on our
+space). Resumable: rows already in ``--out`` are kept.
+
+    .venv/bin/python benchmarks/latency.py --out /work/xai_build/latency.csv   # minutes, quiet machine
+    .venv/bin/python benchmarks/latency.py --limit 10                          # a quick look
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+from pathlib import Path
+
+import numpy as np
+
+COLUMNS = ["arch_id", "params", "flops", "batch", "median_ms", "iqr_ms", "rounds", "stable",
+           "load_1min", "cpu", "intra_op_threads"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default="latency.csv")
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 256])
+    parser.add_argument("--boot", type=int, default=1000)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    import keras
+    import pandas as pd
+    from scipy.stats import spearmanr
+
+    import nasbook as nb
+    from nasbook.bench.latency import flops, machine, measure_stable
+
+    out = Path(args.out)
+    done = set()
+    if out.exists():
+        done = {(int(r["arch_id"]), int(r["batch"])) for r in csv.DictReader(open(out))}
+    space, configs = nb.bench.bench_space(), nb.bench.all_configs()
+    fixed = {"dropout": 0.0, "l2": 0.0, "optimizer": "adam", "learning_rate": 3e-3}
+    todo = [i for i in range(len(configs))
+            if any((i, b) not in done for b in args.batches)][:args.limit]
+    info = machine()
+    print(f"machine: {info}")
+    with open(out, "a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        if not done:
+            writer.writeheader()
+        for i in todo:
+            keras.utils.clear_session()
+            model = space.build_model(dict(configs[i], **fixed))
+            for b in args.batches:
+                if (i, b) in done:
+                    continue
+                row = measure_stable(model, b)
+                writer.writerow({"arch_id": i, "params": model.count_params(),
+                                 "flops": flops(model), "batch": b,
+                                 "median_ms": round(row["median_ms"], 4),
+                                 "iqr_ms": round(row["iqr_ms"], 4), "rounds": row["rounds"],
+                                 "stable": row["stable"], "load_1min": row["load_1min"],
+                                 "cpu": info["cpu"], "intra_op_threads": 1})
+                f.flush()
+    table = pd.read_csv(out)
+    rng = np.random.default_rng(0)
+    for b, rows in table.groupby("batch"):
+        print(f"\nbatch {b}: {len(rows)} architectures, median latency "
+              f"{rows.median_ms.median():.3f} ms, {(~rows.stable).sum()} not stable, load "
+              f"{rows.load_1min.min():.1f}-{rows.load_1min.max():.1f}")
+        for x in ("params", "flops"):
+            rho = spearmanr(rows[x], rows.median_ms).statistic
+            boots = [spearmanr(*rows.iloc[idx][[x, "median_ms"]].T.values).statistic
+                     for idx in rng.integers(0, len(rows), size=(args.boot, len(rows)))]
+            lo, hi = np.quantile(boots, [0.025, 0.975])
+            print(f"  Spearman rho({x}, latency) {rho:+.3f} [{lo:+.3f}, {hi:+.3f}] "
+                  f"(95% bootstrap over architectures)")
+
+
+if __name__ == "__main__":
+    main()
