@@ -1,51 +1,104 @@
 """Which architecture decisions make a model's explanations faithful, and are they the ones
-that make it accurate?
+that make it accurate? Each faithfulness measure read against its baseline and its noise.
 
 Reads the explanation-quality table (``nb.bench.load_explanations()``: every architecture of
-the benchmark space retrained with the recipe, seed 0, its integrated-gradients and saliency
-maps scored on 200 test examples) and prints, for accuracy and for every explanation-quality
-measure: the exact functional ANOVA over the six decisions (notebook 10's
-``nb.explain.functional_anova``, unchanged: main effects, the sum of pairwise interactions and
-the rest); the Spearman correlation of the measure with test accuracy across the architectures
-(95% bootstrap interval over architectures); the value of each decision that the measure
-favours; and how far equally accurate models differ (the spread of each measure among the
-architectures within one point of the best accuracy).
+the benchmark space retrained with the recipe, its integrated-gradients and saliency maps
+scored on 200 test examples; seed 0, and seed 1 where the table has it) and prints:
+
+1. the confidence check: the deletion and insertion AUCs of a *random* order of positions
+   against test accuracy. A raw AUC is read off the model's probability of the true class, so
+   a confident, robust model scores a high deletion AUC whatever the order; each AUC is
+   therefore also read against the random order of the same model and inputs
+   (``<method>_<curve>_vs_random`` = AUC - random AUC, the primary form; ``_ratio`` = AUC /
+   random AUC; ``nb.bench.AGAINST_RANDOM``);
+2. for every measure, its Spearman correlation with test accuracy across the architectures
+   (seed 0; 95% percentile bootstrap over architectures, ``nasbook.oneshot.audit.bootstrap``),
+   the same on seed 1, the measure's seed-to-seed Spearman (its reliability:
+   ``nasbook.oneshot.audit.noise_ceiling``), the ceiling of the correlation actually computed
+   (about sqrt(reliability of accuracy x reliability of the measure)), and the verdict (``nb.stats.verdict``, one
+   correlation per training seed) on "more accurate models explain better by this measure";
+3. the exact functional ANOVA of each measure over the six decisions on seed 0
+   (``nb.explain.variance_shares``: main effects, all pairwise interactions, the rest) and,
+   with seed 1, the noise floor of every term (``nb.explain.noise_floor``: the share that a
+   seed-to-seed difference alone produces in a one-run table);
+4. the mean of the key measures by decision value (seed 0);
+5. how far equally accurate models differ (seed 0: the spread of each measure among the
+   architectures within ``--near`` of the best test accuracy; the map agreement with the most
+   accurate model leaves out that model itself).
 
 Usage: .venv/bin/python benchmarks/explanation_anova.py [--table CSV] [--boot 1000] [--near 0.03]
 """
 import argparse
+import time
 
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
 import nasbook as nb
+from nasbook.oneshot import audit
 
 # measure -> (direction in which explanations are better, what it says)
 MEASURES = {
     "test_accuracy": ("higher", "accuracy (the model, not its explanation)"),
-    "ig_deletion_auc": ("lower", "IG deletion AUC: removing top-attributed inputs first"),
-    "ig_insertion_auc": ("higher", "IG insertion AUC: adding top-attributed inputs first"),
-    "saliency_deletion_auc": ("lower", "saliency deletion AUC"),
-    "saliency_insertion_auc": ("higher", "saliency insertion AUC"),
+    "random_deletion_auc": ("lower", "deletion AUC of a random order (no explanation at all)"),
+    "random_insertion_auc": ("higher", "insertion AUC of a random order"),
+    "ig_deletion_auc": ("lower", "IG deletion AUC, raw: removing top-attributed inputs first"),
+    "ig_deletion_vs_random": ("lower", "IG deletion AUC - random order's (primary form)"),
+    "ig_deletion_ratio": ("lower", "IG deletion AUC / random order's"),
+    "ig_insertion_auc": ("higher", "IG insertion AUC, raw: adding top-attributed inputs first"),
+    "ig_insertion_vs_random": ("higher", "IG insertion AUC - random order's"),
+    "ig_insertion_ratio": ("higher", "IG insertion AUC / random order's"),
+    "saliency_deletion_auc": ("lower", "saliency deletion AUC, raw"),
+    "saliency_deletion_vs_random": ("lower", "saliency deletion AUC - random order's"),
+    "saliency_deletion_ratio": ("lower", "saliency deletion AUC / random order's"),
+    "saliency_insertion_auc": ("higher", "saliency insertion AUC, raw"),
+    "saliency_insertion_vs_random": ("higher", "saliency insertion AUC - random order's"),
+    "saliency_insertion_ratio": ("higher", "saliency insertion AUC / random order's"),
     "ig_sanity_spearman": ("lower", "IG map vs the randomised model's (lower = passes)"),
     "saliency_sanity_spearman": ("lower", "saliency map vs the randomised model's"),
     "ig_completeness_gap": ("lower", "IG completeness gap (median relative)"),
-    "ig_region_mass": ("higher", "share of |IG| on the digit template"),
+    "ig_region_mass": ("higher", "share of |IG| on the digit template (localisation)"),
     "saliency_region_mass": ("higher", "share of |saliency| on the digit template"),
-    "ig_pointing_game": ("higher", "IG's top position on the template"),
+    "ig_pointing_game": ("higher", "IG's top position on the template (localisation)"),
     "saliency_pointing_game": ("higher", "saliency's top position on the template"),
     "ig_rank_correlation": ("higher", "IG agreement with the most accurate model (Spearman)"),
 }
+# the measures of the by-decision table (the full one is too wide to read)
+KEY = ["test_accuracy", "random_deletion_auc", "ig_deletion_auc", "ig_deletion_vs_random",
+       "ig_deletion_ratio", "ig_insertion_vs_random", "ig_region_mass"]
 
 
-def _spearman_ci(x, y, boot, rng):
-    rho = spearmanr(x, y).statistic
-    n = len(x)
-    draws = [spearmanr(x[i], y[i]).statistic
-             for i in (rng.integers(0, n, n) for _ in range(boot))]
-    low, high = np.nanpercentile(draws, [2.5, 97.5])
-    return rho, low, high
+def correlations(table, measures, boot, seeds):
+    """One row per measure: rho with test accuracy on seeds[0] and its bootstrap interval, rho
+    on each other seed, the seed-to-seed rho of the measure, and the verdict on "accurate
+    models explain better" from the per-seed correlations (signed by the measure's
+    direction). Notebook 12 makes the same calls (audit.bootstrap with seed 0)."""
+    rows = []
+    per_seed = {s: table[table.seed == s].set_index("arch_id") for s in seeds}
+    first = per_seed[seeds[0]]
+    truth = pd.DataFrame({"test": first.test_accuracy})
+    reliability_acc = (audit.noise_ceiling(table, score="test_accuracy", seeds=seeds[:2])
+                       ["spearman"] if len(seeds) > 1 else np.nan)
+    for m in measures:
+        rhos = [spearmanr(per_seed[s].test_accuracy, per_seed[s][m]).statistic for s in seeds]
+        low, high = audit.bootstrap(first[m], truth, target="test", n_boot=boot,
+                                    seed=0)["spearman"]
+        better = MEASURES[m][0]
+        sign = 1.0 if better == "higher" else -1.0
+        v = nb.stats.verdict(sign * np.array(rhos), 0.0, better="higher")
+        row = {"measure": m, "better": better, "rho": rhos[0], "low": low, "high": high}
+        for s, r in zip(seeds[1:], rhos[1:]):
+            row[f"rho_seed{s}"] = r
+        if len(seeds) > 1:
+            row["seed_to_seed_rho"] = audit.noise_ceiling(table, score=m,
+                                                          seeds=seeds[:2])["spearman"]
+            row["ceiling"] = np.sqrt(reliability_acc * row["seed_to_seed_rho"])
+        # a random order explains nothing: its correlation is the confidence check, no claim
+        row["accurate_explain_better"] = "-" if m.startswith("random_") else v.word
+        row["n_seeds"] = v.n
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("measure")
 
 
 def main(argv=None):
@@ -55,56 +108,99 @@ def main(argv=None):
     parser.add_argument("--near", type=float, default=0.03,
                         help="equally accurate: within this much test accuracy of the best")
     args = parser.parse_args(argv)
-    table = nb.bench.load_explanations(args.table)
-    table = table[table.seed == 0].copy()
+    start = time.perf_counter()
+    pd.set_option("display.width", 250)
+    full = nb.bench.load_explanations(args.table)
+    seeds = sorted(int(s) for s in full.seed.unique())
+    table = full[full.seed == 0].copy()
     decisions = list(nb.bench.DECISIONS)
     measures = [m for m in MEASURES if m in table.columns]
-    print(f"explanation-quality table: {len(table)} architectures (seed 0), "
-          f"{len(measures) - 1} explanation measures")
-    agree = (table.test_accuracy - table.bench_test_accuracy).abs()
-    print(f"accuracy vs the accuracy table's seed-0 runs: max |difference| {agree.max():.4f}, "
-          f"{int((agree == 0).sum())} of {len(table)} identical\n")
+    print(f"explanation-quality table: {table.arch_id.nunique()} architectures, seeds {seeds}; "
+          f"{len(measures) - 1} measures; the ANOVA, the means and the spread are of seed 0")
+    agree = (full.test_accuracy - full.bench_test_accuracy).abs()
+    print(f"accuracy vs the accuracy table's runs of the same seeds: max |difference| "
+          f"{agree.max():.4f}, {int((agree == 0).sum())} of {len(full)} identical\n")
 
-    rows = {}
-    for m in measures:
-        anova = nb.explain.functional_anova(table, score=m, decisions=decisions)
-        main = anova[anova.order == 1].set_index("a").fraction
-        row = {d: main.get(d, 0.0) for d in decisions}
-        row["pairs"] = anova[anova.order == 2].fraction.sum()
-        row["rest"] = max(0.0, 1 - sum(row.values()))
-        rows[m] = row
-    frame = pd.DataFrame(rows).T
-    print("exact functional ANOVA: share of each measure's variance over the 324 architectures "
-          "(main effects, all pairwise interactions, the rest)")
-    print(frame.round(3).to_string())
+    frame = correlations(full, measures[1:], args.boot, seeds)
+    rand = frame.loc[["random_deletion_auc", "random_insertion_auc"], "rho"]
+    print(f"confidence: a random order's deletion AUC has rho {rand.iloc[0]:+.3f} with test "
+          f"accuracy, its insertion AUC {rand.iloc[1]:+.3f} (seed 0): a raw AUC mostly says how "
+          f"confident the model is, so each is also read against the random order")
+    print(f"\nSpearman correlation with test accuracy across architectures (seed 0; 95% bootstrap "
+          f"interval, {args.boot} resamples of architectures)"
+          + ("; on seed 1; the measure's seed-to-seed rho (its reliability); the ceiling of "
+             "|rho with accuracy| from both reliabilities, sqrt(rel_accuracy * rel_measure) "
+             "(Spearman's correction for attenuation, approximate for ranks)"
+             if len(seeds) > 1 else "") +
+          "; verdict on 'more accurate models explain better' (nb.stats.verdict, goal: the "
+          "correlation signed by the measure's direction > 0, one value per training seed)")
+    for m, r in frame.iterrows():
+        extra = "".join(f"  seed {s} {r[f'rho_seed{s}']:+.3f}" for s in seeds[1:])
+        if "seed_to_seed_rho" in r:
+            extra += (f"  seed-to-seed {r['seed_to_seed_rho']:+.3f}  ceiling "
+                      f"{r['ceiling']:.3f}")
+        print(f"  {m:29s} rho {r['rho']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}]{extra}   "
+              f"{r['accurate_explain_better'].upper()} (n = {r['n_seeds']}; better: "
+              f"{r['better']}; {MEASURES[m][1]})"
+              .replace("   - (n", "   (no claim; n"))
 
-    rng = np.random.default_rng(0)
-    acc = table.test_accuracy.to_numpy()
-    print(f"\nSpearman correlation with test accuracy across architectures "
-          f"(95% bootstrap interval, {args.boot} resamples of architectures)")
-    for m in measures[1:]:
-        rho, low, high = _spearman_ci(acc, table[m].to_numpy(), args.boot, rng)
-        better = MEASURES[m][0]
-        print(f"  {m:26s} rho {rho:+.3f} [{low:+.3f}, {high:+.3f}]   "
-              f"(better explanations: {better}; {MEASURES[m][1]})")
+    shares = pd.DataFrame({m: nb.explain.variance_shares(table, score=m, decisions=decisions)
+                           for m in measures}).T
+    print("\nexact functional ANOVA of seed 0: share of each measure's variance over the "
+          f"{table.arch_id.nunique()} architectures (main effects, all pairwise interactions, "
+          "the rest)")
+    print(shares.round(3).to_string())
+    if len(seeds) > 1:
+        floors = {m: nb.explain.noise_floor(full, score=m, decisions=decisions,
+                                            seeds=seeds[:2]) for m in measures}
+        floor = pd.DataFrame(floors).T
+        floor["noise share"] = [floors[m].attrs["noise_share"] for m in measures]
+        print("\nnoise floor of that ANOVA: the share of a one-run table's variance that a "
+              "seed-to-seed difference alone produces in each term (nb.explain.noise_floor: "
+              "the ANOVA of (seed 0 - seed 1)/sqrt(2)); a share no larger than its floor could "
+              "be training noise alone")
+        print(floor.round(3).to_string())
+        above = pd.DataFrame({"pairs": shares["pairs"], "pairs floor": floor["pairs"],
+                              "rest": shares["rest"], "rest floor": floor["rest"]})
+        print("\ninteractions against their floor (seed 0):")
+        print(above.round(3).to_string())
 
-    print("\nmean of each measure by decision value (the values a measure favours)")
+    print("\nmean of the key measures by decision value (seed 0; the values a measure favours)")
     long = []
+    key = [m for m in KEY if m in table.columns]
     for d in decisions:
-        means = table.groupby(d)[measures].mean()
+        means = table.groupby(d)[key].mean()
         means.index = pd.MultiIndex.from_product([[d], means.index.astype(str)])
         long.append(means)
     print(pd.concat(long).round(3).to_string())
 
+    acc = table.test_accuracy
     best = acc.max()
-    near = table[table.test_accuracy >= best - args.near]
-    print(f"\nequally accurate models (test accuracy within {args.near * 100:g} points of the "
-          f"best, {best:.4f}): "
-          f"{len(near)} architectures")
+    near = table[acc >= best - args.near]
+    seed_gap = None
+    if len(seeds) > 1:
+        wide = full.pivot(index="arch_id", columns="seed", values="test_accuracy")
+        seed_gap = (wide[seeds[0]] - wide[seeds[1]]).abs().mean()
+    print(f"\nequally accurate models (seed 0, test accuracy within {args.near * 100:g} points "
+          f"of the best, {best:.4f}): {len(near)} architectures"
+          + (f"; the mean seed-to-seed difference of test accuracy is {seed_gap:.4f}"
+             if seed_gap is not None else ""))
     spread = near[measures[1:]].agg(["min", "median", "max"]).T
     spread["range / whole-space sd"] = ((spread["max"] - spread["min"])
                                         / table[measures[1:]].std())
+    if "reference_arch_id" in near:
+        others = near[near.arch_id != near.reference_arch_id]
+        ref = int(near.reference_arch_id.iloc[0])
+        col = others["ig_rank_correlation"]
+        spread.loc["ig_rank_correlation", ["min", "median", "max"]] = [col.min(), col.median(),
+                                                                      col.max()]
+        spread.loc["ig_rank_correlation", "range / whole-space sd"] = (
+            (col.max() - col.min()) / table.loc[table.arch_id != ref,
+                                                "ig_rank_correlation"].std())
+        print(f"(ig_rank_correlation: agreement with arch {ref}, the most accurate, over the "
+              f"{len(others)} others; arch {ref} itself is left out)")
     print(spread.round(3).to_string())
+    print(f"\n{time.perf_counter() - start:.1f} s")
 
 
 if __name__ == "__main__":
