@@ -1,11 +1,32 @@
-"""What every check shares: the Verdict, how it is printed, calling the student's function."""
+"""What every check shares: the Verdict, how it is printed, calling the student's function.
+
+Under nbgrader (``nbgrader autograde`` and ``nbgrader validate``) a check that says "not yet"
+also raises :class:`NotYet`, an AssertionError carrying the verdict line, after printing that
+line: nbgrader scores a test cell zero when it raises, full marks otherwise. nbgrader tells the
+kernel it is grading through the environment variable ``NBGRADER_EXECUTION``, which it sets to
+``'autograde'`` (``nbgrader/converters/autograde.py``:
+``with utils.setenv(NBGRADER_EXECUTION='autograde'):``) or ``'validate'``
+(``nbgrader/validator.py``). Anywhere else (JupyterLab, ``nasbook grade``, the tests) nothing
+raises and the reader sees only the verdict line. A check called with ``quiet=True`` never
+raises.
+"""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
 
+GRADING_VARIABLE = "NBGRADER_EXECUTION"
 
+
+def grading() -> bool:
+    """True while nbgrader runs the notebook to grade or validate it."""
+    return bool(os.environ.get(GRADING_VARIABLE))
+
+
+class NotYet(AssertionError):
+    """A check said "not yet" while nbgrader was grading: its test cell fails (zero points)."""
 
 
 @dataclass
@@ -29,7 +50,9 @@ class Verdict:
 def _verdict(passed, message, quiet, **where):
     verdict = Verdict(passed, ("✅ right: " if passed else "❌ not yet: ") + message, **where)
     if not quiet:
-        print(verdict.message)
+        print(verdict.message, flush=True)
+        if not passed and grading():
+            raise NotYet(verdict.message)
     return verdict
 
 
