@@ -1,7 +1,12 @@
 """Student copies of the notebooks: solutions replaced by stubs, outputs cleared, checks kept.
 
-The convention is nbgrader's (and otter's), so a teacher who uses nbgrader can take the
-notebooks as they are. In a code cell, the solution sits between two marker lines::
+The markers are nbgrader's (and otter's); ``python -m nasbook.student --mark`` adds the cell
+metadata that makes each notebook an nbgrader source notebook (``nasbook.marking``). The copies
+that :func:`write_student_copies` writes (``make student``) are made from the marked notebook,
+so they equal nbgrader's release cell for cell, with nbgrader's stubs set to ours
+(``--course``; ``tests/test_nbgrader.py``); they need no course folder, gradebook database or
+nbgrader, which is why this copy stays. In a code cell, the solution sits between two marker
+lines::
 
     def my_f1(y_true, y_pred):
         ### BEGIN SOLUTION
@@ -24,6 +29,8 @@ the student copy at that cell.
 Usage::
 
     python -m nasbook.student notebooks/0*.ipynb --out build/student     # `make student`
+    python -m nasbook.student --mark notebooks/[0-9][0-9]_*.ipynb         # nbgrader metadata
+    python -m nasbook.student --course COURSE notebooks/[0-9][0-9]_*.ipynb   # a course's source
 
     from nasbook.student import student_copy, lint
     nb_student = student_copy(nbformat.read(path, as_version=4))
@@ -55,7 +62,7 @@ class StudentCopyError(ValueError):
 def _replace(source: str, begin, end, stub, where: str) -> tuple[str, int]:
     """Replace every begin/end region of ``source`` with ``stub`` (None: remove it)."""
     out, inside, indent, count = [], False, "", 0
-    for number, line in enumerate(source.splitlines(), start=1):
+    for number, line in enumerate(source.split("\n"), start=1):  # as nbgrader: keeps a final \n
         if not inside and begin.match(line):
             inside, count = True, count + 1
             indent = begin.match(line).group(1) if begin.groups else ""
@@ -177,9 +184,13 @@ def lint(notebook) -> list:
 def write_student_copies(paths, out, *, check=True) -> list:
     """Write a student copy of each notebook into ``out``; returns the written paths.
 
-    With ``check`` (default), a notebook that :func:`lint` finds unsafe raises
+    Each copy is made from the notebook marked for nbgrader (``nasbook.marking.mark``: an
+    exercise's solution and its check in two cells), so it equals nbgrader's release cell for
+    cell. With ``check`` (default), a notebook that :func:`lint` finds unsafe raises
     StudentCopyError naming every problem."""
     import nbformat
+
+    from nasbook.marking import mark  # marking builds on this module, so imported here
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -191,19 +202,35 @@ def write_student_copies(paths, out, *, check=True) -> list:
             raise StudentCopyError(f"{path}: the student copy would crash:\n  "
                                    + "\n  ".join(problems))
         target = out / path.name
-        nbformat.write(student_copy(notebook), target)
+        try:
+            marked = mark(notebook)
+        except StudentCopyError as exc:
+            raise StudentCopyError(f"{path}: {exc}") from exc
+        nbformat.write(student_copy(marked), target)
         written.append(target)
     return written
 
 
 def main(argv=None) -> int:
-    """``python -m nasbook.student NOTEBOOK... [--out build/student]``: write student copies."""
+    """``python -m nasbook.student NOTEBOOK... [--out build/student]``: write student copies;
+    ``python -m nasbook.student --mark NOTEBOOK...``: mark the notebooks, in place, as nbgrader
+    source notebooks (``nasbook.marking``); ``--course DIR``: copy them, marked, into an nbgrader
+    course."""
     parser = argparse.ArgumentParser(prog="python -m nasbook.student", description=main.__doc__)
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=Path("build/student"))
     parser.add_argument("--no-check", action="store_true",
                         help="write copies even where lint() finds a cell that would crash")
+    parser.add_argument("--mark", action="store_true",
+                        help="instead of copies, add nbgrader's cell metadata to the notebooks "
+                             "in place (idempotent: a marked notebook is left as it is)")
+    parser.add_argument("--course", type=Path, default=None, metavar="DIR",
+                        help="instead of copies, write each notebook, marked, into the nbgrader "
+                             "course DIR as its own assignment (DIR/source/NAME/NAME.ipynb) and "
+                             "set nbgrader's stubs to these in DIR/nbgrader_config.py")
     args = parser.parse_args(argv)
+    if args.mark or args.course:
+        return _mark(args.notebooks, args.course)
     try:
         written = write_student_copies(args.notebooks, args.out, check=not args.no_check)
     except (StudentCopyError, OSError) as exc:
@@ -214,6 +241,24 @@ def main(argv=None) -> int:
     for target in written:
         regions = nbformat.read(target, as_version=4).metadata["nasbook"]["solutions_replaced"]
         print(f"{target}: {regions} solution region(s) replaced")
+    return 0
+
+
+def _mark(paths, course=None) -> int:
+    from nasbook.marking import mark_files, write_course
+
+    try:
+        done = write_course(paths, course) if course else mark_files(paths)
+    except (ValueError, OSError) as exc:  # a MarkingError, or a file that is not a notebook
+        print(f"nasbook.student: error: {exc}", file=sys.stderr)
+        return 1
+    if course:
+        for target in done:
+            print(f"{target}: marked copy")
+        print(f"{course / 'nbgrader_config.py'}: nasbook's stubs and cell time limit")
+    else:
+        for path in paths:
+            print(f"{path}: {'marked' if Path(path) in done else 'already marked, unchanged'}")
     return 0
 
 
