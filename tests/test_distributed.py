@@ -4,7 +4,15 @@ kills (SIGKILL), the chief and `nasbook worker` command lines.
 Budgets are tiny (200 training examples, a 1-2 layer MLP, 1-3 epochs, 2-4 trials); what costs
 time is that every worker process imports TensorFlow (5-20 s on a loaded 2-core machine), so
 the number of searches here is kept small.
+
+A busy machine is slower, not wrong: the tests check what the processes did (their records,
+logs and exit messages), and their time limits are hang protection, many times the normal time.
+Two bound a time, each by ten times or more what it normally takes, only to tell a wrong
+behaviour from a slow machine (a chief that lingers 20 s, a worker that ignores its 2-s connect
+timeout). How fast a search ends and how fast workers follow a killed chief are measured by
+benchmarks/distributed_delays.py.
 """
+import contextlib
 import json
 import os
 import re
@@ -25,6 +33,7 @@ from nasbook.search import RECORD, SearchError
 from nasbook.space.identity import architecture_key
 
 pytestmark = pytest.mark.timeout(900)
+HANG_S = 300  # hang protection for one wait on another process (normally a few seconds)
 
 N_TRAIN, N_VAL = 200, 100
 
@@ -71,22 +80,49 @@ def _alive(pid):
         return True
 
 
+def _worker_logs(run_dir) -> dict:
+    return {p.stem: p.read_text() for p in (Path(run_dir) / "workers").glob("*.log")}
+
+
+@contextlib.contextmanager
+def _first_trials_wait_for(n):
+    """The chief hands out no trial until ``n`` different workers have asked for one, so that
+    each of them runs one however unevenly a busy machine starts their processes (a worker
+    imports TensorFlow for 5-20 s, then a trial takes a second or two: one worker could
+    otherwise run them all before the other asks). Patched in this process, the chief's."""
+    asked, everyone = set(), threading.Condition()
+    create_trial = distributed._Chief.create_trial
+
+    def create_trial_when_all_asked(self, tuner_id):
+        with everyone:  # not the chief's lock: heartbeats and the others' calls go on
+            asked.add(tuner_id)
+            everyone.notify_all()
+            everyone.wait_for(lambda: len(asked) >= n, timeout=HANG_S)
+        return create_trial(self, tuner_id)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(distributed._Chief, "create_trial", create_trial_when_all_asked)
+        yield
+
+
 @pytest.fixture(scope="module")
 def pair(ds, space, tmp_path_factory):
-    """The same 4-trial random search with workers=1 and workers=2; the time from the last
-    trial's end to nb.search returning."""
+    """The same 4-trial random search with workers=1 and workers=2 (each worker runs at least
+    one trial); the time from the last trial's end to nb.search returning; the workers' logs
+    of that search."""
     base = tmp_path_factory.mktemp("pair")
     one = nb.search(ds, space, "random", max_trials=4, epochs=1, run_dir=base / "one",
                     progress=False)
-    two = nb.search(ds, space, "random", max_trials=4, epochs=1, run_dir=base / "two",
-                    progress=False, workers=2)
+    with _first_trials_wait_for(2):
+        two = nb.search(ds, space, "random", max_trials=4, epochs=1, run_dir=base / "two",
+                        progress=False, workers=2)
     returned = time.time()
     last_end = max(r["ended_at"] for r in _records(base / "two").values())
-    return one, two, returned - last_end
+    return one, two, returned - last_end, _worker_logs(two.run_dir)
 
 
 def test_two_workers_give_the_same_trials_and_records_as_one(pair):
-    one, two, _ = pair
+    one, two, _, worker_logs = pair
     assert len(one.trials) == len(two.trials) == 4
     assert list(two.trials.status) == ["completed"] * 4
     rec1, rec2 = _records(one.run_dir), _records(two.run_dir)
@@ -108,6 +144,11 @@ def test_two_workers_give_the_same_trials_and_records_as_one(pair):
     assert session["workers"] == 2 and session["trials_run"] == 4
     assert session["stop_reason"] == "max_trials reached (4 trials)"
     # both workers trained trials; each wrote its own tuner file; the chief said it ended
+    ran = {t: [int(n) for n in re.findall(r"the chief has no more trials; ran (\d+)", log)]
+           for t, log in worker_logs.items()}
+    assert sorted(ran) == ["tuner0", "tuner1"], ran
+    assert all(len(n) == 1 and n[0] >= 1 for n in ran.values()), ran
+    assert sum(n[0] for n in ran.values()) == 4
     assert {p.name for p in Path(two.run_dir).glob("tuner*.json")} == {"tuner0.json",
                                                                        "tuner1.json"}
     info = json.loads((Path(two.run_dir) / distributed.CHIEF_FILE).read_text())
@@ -117,13 +158,22 @@ def test_two_workers_give_the_same_trials_and_records_as_one(pair):
     assert sorted(oracle["end_order"]) == sorted(rec2) and oracle["ongoing_trials"] == {}
 
 
-def test_the_chief_ends_within_5_s_of_the_last_trial(pair):
-    _, _, delay = pair
-    assert delay < 5.0, f"nb.search returned {delay:.1f} s after the last trial ended"
+def test_the_chief_ends_once_the_last_trial_has_ended(pair):
+    """What the chief does after the last trial: it tells each worker there is no more (they
+    exit by themselves, none is stopped after a grace period) and returns. keras-tuner's own
+    chief lingers ~20 s in a wait loop instead; nasbook's ends in about a second (1.2 s mean on
+    2 cores at load ~12, benchmarks/distributed_delays.py), so the bound here is a dozen times
+    that: it tells the linger from a slow machine."""
+    _, _, delay, logs = pair
+    print(f"nb.search returned {delay:.2f} s after the last trial ended")
+    assert sorted(logs) == ["tuner0", "tuner1"]
+    for log in logs.values():
+        assert "the chief has no more trials" in log and "stopped by the chief" not in log, log
+    assert delay < 15.0, f"nb.search returned {delay:.1f} s after the last trial ended"
 
 
 def test_calling_again_resumes_with_more_trials(pair, ds, space):
-    _, two, _ = pair
+    _, two, _, _ = pair
     before = _records(two.run_dir)
     more = nb.search(ds, space, "random", max_trials=5, epochs=1, run_dir=two.run_dir,
                      progress=False, workers=2)
@@ -153,10 +203,13 @@ def test_bad_input_gets_a_clear_error(ds, space, pair, tmp_path):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         free = sock.getsockname()[1]
-    t0 = time.time()
-    with pytest.raises(SearchError, match="no nasbook chief answers at 127.0.0.1"):
+    # it gives up after its connect_timeout (2 s), not after the default 30 s: bounded by ten
+    # times the timeout, which a busy machine's overhead does not reach
+    t0 = time.monotonic()
+    with pytest.raises(SearchError, match=r"no nasbook chief answers at 127.0.0.1:\d+ after "
+                                          r"[12] s"):
         distributed.run_worker(f"127.0.0.1:{free}", pair[1].run_dir, connect_timeout=2)
-    assert time.time() - t0 < 10
+    assert time.monotonic() - t0 < 10 * 2
     # a directory that holds no search
     with pytest.raises(SearchError, match="holds no search"):
         distributed.run_worker(f"127.0.0.1:{free}", tmp_path, connect_timeout=2)
@@ -193,10 +246,29 @@ def test_every_strategy_runs_distributed(strategy, ds, space, tmp_path):
 # --- faults: real processes, real SIGKILL ----------------------------------------------------
 
 def _wait(predicate, timeout, what):
-    deadline = time.time() + timeout
+    deadline = time.monotonic() + timeout
     while not predicate():
-        assert time.time() < deadline, f"timed out waiting for {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what} ({timeout} s)"
         time.sleep(0.1)
+
+
+def _kill_mid_trial(worker, run_dir) -> bool:
+    """SIGKILL ``worker`` (a ``worker_processes`` entry) if it is still running its trial.
+    It is frozen first (SIGSTOP) and looked at again, so the kill cannot land just after the
+    trial ended, however short a trial is on a fast machine; otherwise it goes on (SIGCONT)."""
+    try:
+        os.kill(worker["pid"], signal.SIGSTOP)
+    except ProcessLookupError:  # it exited meanwhile
+        return False
+    try:
+        now = {w["pid"]: w["trial_id"] for w in distributed.worker_processes(run_dir)}
+    except (OSError, ValueError, KeyError):
+        now = {}
+    if now.get(worker["pid"]) != worker["trial_id"]:
+        os.kill(worker["pid"], signal.SIGCONT)
+        return False
+    os.kill(worker["pid"], signal.SIGKILL)
+    return True
 
 
 def test_a_worker_killed_mid_trial_loses_nothing_and_its_trial_runs_again(ds, space, tmp_path):
@@ -211,19 +283,18 @@ def test_a_worker_killed_mid_trial_loses_nothing_and_its_trial_runs_again(ds, sp
             busy = [w for w in distributed.worker_processes(run_dir) if w["trial_id"]]
             if not done or not busy:
                 return None
-            return done, busy[0]["trial_id"], busy[0]["tuner_id"], busy[0]["pid"]
+            return done, busy[0]
 
-        deadline = time.time() + 300
-        while time.time() < deadline:
+        deadline = time.monotonic() + HANG_S
+        while time.monotonic() < deadline:
             try:
                 found = target()
             except (OSError, ValueError, KeyError):
                 found = None
-            if found:
-                done, trial_id, tuner_id, pid = found
-                os.kill(pid, signal.SIGKILL)
-                killed.update(done=done, trial=trial_id, tuner=tuner_id, pid=pid,
-                              at=time.time())
+            if found and _kill_mid_trial(found[1], run_dir):
+                done, worker = found
+                killed.update(done=done, trial=worker["trial_id"], tuner=worker["tuner_id"],
+                              pid=worker["pid"], at=time.time())
                 return
             time.sleep(0.05)
 
@@ -263,20 +334,23 @@ def test_a_killed_chief_stops_its_workers_and_search_resumes(ds, space, tmp_path
         def started():
             assert chief.poll() is None, chief.stderr.read().decode()[-3000:]
             return bool(_running(run_dir)) and info_path.exists()
-        _wait(started, 300, "a worker to start a trial")
+        _wait(started, HANG_S, "a worker to start a trial")
         pids = json.loads(info_path.read_text())["workers"]
         assert len(pids) == 2
         os.kill(chief.pid, signal.SIGKILL)
-        killed_at = time.time()
+        killed_at = time.monotonic()
         chief.wait()
-        _wait(lambda: not any(_alive(p) for p in pids.values()), 15, "the workers to exit")
-        delay = time.time() - killed_at
+        _wait(lambda: not any(_alive(p) for p in pids.values()), HANG_S, "the workers to exit")
+        print(f"the workers were gone {time.monotonic() - killed_at:.2f} s after the chief")
     finally:
         if chief.poll() is None:
             chief.kill()
-    assert delay < 10, f"the workers ran on {delay:.1f} s after the chief was killed"
-    logs = " ".join((run_dir / "workers" / f"{t}.log").read_text() for t in pids)
-    assert "killed or crashed" in logs  # the worker said why it stopped
+    # each worker stopped on the kernel's death signal, at once, whatever it was doing (not
+    # seconds later on its heartbeat's silence, nor after finishing its trial), and said why
+    for tuner in pids:
+        log = (run_dir / "workers" / f"{tuner}.log").read_text()
+        assert f"the chief (pid {chief.pid}) was killed or crashed, so this worker stops" \
+            in log, log
     kept = {t: r for t, r in _records(run_dir).items() if r["status"] == "completed"}
 
     space = nb.space.preset("mlp", ds.input_shape, ds.num_classes)  # what --space mlp made
@@ -294,11 +368,11 @@ def test_the_failure_limit_stops_every_process(ds, tmp_path):
     diverging = nb.space.preset("mlp", ds.input_shape, ds.num_classes, n_dense=[1, 2],
                                 units=[16, 32], l2=[1e38])
     run_dir = tmp_path / "failing"
-    t0 = time.time()
-    with pytest.raises(SearchError, match="trials in a row failed"):
+    t0 = time.monotonic()
+    with pytest.raises(SearchError, match="trials in a row failed"):  # (hang: pytest-timeout)
         nb.search(ds, diverging, max_trials=8, epochs=1, run_dir=run_dir, progress=False,
                   workers=2, max_consecutive_failures=2)
-    assert time.time() - t0 < 240
+    print(f"stopped after {time.monotonic() - t0:.1f} s")
     recs = _records(run_dir)
     assert 2 <= len(recs) < 8 and {r["status"] for r in recs.values()} == {"failed"}
     assert all("became inf" in r["failure_reason"] for r in recs.values())
@@ -321,7 +395,7 @@ def test_chief_and_worker_command_lines(pair, tmp_path):
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         _wait(lambda: (run_dir / distributed.CHIEF_FILE).exists() or chief.poll() is not None,
-              180, "the chief")
+              HANG_S, "the chief")
         assert chief.poll() is None, chief.stderr.read()
         # a worker pointed at a run directory of another search is refused
         other = subprocess.run(_cli("worker", "--chief", f"127.0.0.1:{port}", "--run-dir",
@@ -334,7 +408,7 @@ def test_chief_and_worker_command_lines(pair, tmp_path):
                                 capture_output=True, text=True, timeout=300)
         assert worker.returncode == 0, worker.stderr[-3000:]
         assert "the chief has no more trials; ran 2" in worker.stderr
-        out, err = chief.communicate(timeout=30)
+        out, err = chief.communicate(timeout=HANG_S)
     finally:
         if chief.poll() is None:
             chief.kill()

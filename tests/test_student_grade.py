@@ -175,12 +175,14 @@ def test_grade_solved_full_marks_one_wrong_answer_fails_with_its_message(copies,
 
 
 def test_a_notebook_over_its_time_limit_is_stopped_and_the_rest_is_marked_not_run(tmp_path):
+    # the cell would sleep far longer than this test may run (pytest-timeout), so the grader
+    # returning at all means it stopped the cell; how soon after its 8 s depends on the machine
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("import time\ntime.sleep(60)"),
+    nb.cells = [nbformat.v4.new_code_cell("import time\ntime.sleep(3600)"),
                 nbformat.v4.new_code_cell("nb.exercises.check_f1(f)")]
     nbformat.write(nb, tmp_path / "slow.ipynb")
     result = grader.grade_notebook(tmp_path / "slow.ipynb", timeout=8)
-    assert result["seconds"] < 40
+    assert 8 <= result["seconds"] < 3600  # it waited its limit, and did not wait the cell out
     assert "time limit of 8 s" in result["stopped"]
     assert result["exercises"] == [{"exercise": "f1", "cell": 1, "status": "error",
                                     "message": "not run (time limit of 8 s reached)"}]
