@@ -60,8 +60,8 @@ _BETTER = ("higher", "lower")
 @dataclass(frozen=True)
 class Verdict:
     """What per-seed (or per-run) figures say about a goal. ``word`` is :data:`MET` (the
-    one-sided ``level`` bound clears the goal), :data:`NOT_SHOWN` (the mean does, the bound
-    does not, or n < 2 so there is no bound) or :data:`MISSED` (the mean does not). ``gap`` is
+    one-sided ``level`` bound clears the goal strictly: a tie does not), :data:`NOT_SHOWN`
+    (the mean does, the bound does not, or n < 2 so there is no bound) or :data:`MISSED` (the mean does not). ``gap`` is
     how far the mean is on the good side of the goal (negative: short of it); ``bound`` is the
     one-sided bound on the side that must clear (the lower one when higher is better)."""
 
@@ -121,7 +121,7 @@ def verdict(values, goal, *, better="higher", level=0.95, what="") -> Verdict:
     gap = sign * (mean - goal)
     if gap < 0:
         word = MISSED
-    elif np.isfinite(bound) and sign * (bound - goal) >= 0:
+    elif np.isfinite(bound) and sign * (bound - goal) > 0:   # a tie with the goal does not clear
         word = MET
     else:
         word = NOT_SHOWN

@@ -68,3 +68,8 @@ def test_paired_difference_checks_its_pairs():
         paired_difference([1, 2, 3], [1, 2])
     single = paired_difference([1.0, np.nan], [0.5, 0.2])
     assert single.n == 1 and single.mean == 0.5 and math.isnan(single.low)
+
+
+def test_a_tie_with_the_goal_is_not_met():
+    tie = verdict([0.0, 0.0, 0.0], 0.0)           # e.g. two methods equal on every seed
+    assert tie.word == NOT_SHOWN and tie.bound == 0.0
