@@ -61,9 +61,10 @@ _BETTER = ("higher", "lower")
 class Verdict:
     """What per-seed (or per-run) figures say about a goal. ``word`` is :data:`MET` (the
     one-sided ``level`` bound clears the goal strictly: a tie does not), :data:`NOT_SHOWN`
-    (the mean does, the bound does not, or n < 2 so there is no bound) or :data:`MISSED` (the mean does not). ``gap`` is
-    how far the mean is on the good side of the goal (negative: short of it); ``bound`` is the
-    one-sided bound on the side that must clear (the lower one when higher is better)."""
+    (the mean does, the bound does not, or n < 2 so there is no bound) or :data:`MISSED` (the
+    mean does not). ``gap`` is how far the mean is on the good side of the goal (negative:
+    short of it); ``bound`` is the one-sided bound on the side that must clear (the lower one
+    when higher is better)."""
 
     word: str
     what: str
