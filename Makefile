@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "nasbook needs Python 3.10 or newer; found " + sys.version.split()[0])'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,classroom]'
 	touch $(STAMP)
 
 # Jupyter refuses to run as root unless told; containers often are root.
@@ -46,7 +46,8 @@ book: $(STAMP)
 	$(BIN)/python -m nasbook.book $(NOTEBOOKS) --out build
 
 # Student copies: solutions (### BEGIN SOLUTION ... ### END SOLUTION) replaced by
-# `raise NotImplementedError` stubs, outputs cleared, checks kept. Grade them with `nasbook grade`.
+# `raise NotImplementedError` stubs, outputs cleared, checks kept; the same cells as nbgrader's
+# release (README "For teachers"). Grade them with `nasbook grade`.
 student: $(STAMP)
 	$(BIN)/python -m nasbook.student $(NOTEBOOKS) --out build/student
 

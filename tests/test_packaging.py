@@ -21,9 +21,14 @@ def _normal(lines):
     return out
 
 
+def _requirements(project):
+    """The dependencies and every extra (test, classroom)."""
+    return project["dependencies"] + sum(project["optional-dependencies"].values(), [])
+
+
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = _normal(project["dependencies"] + project["optional-dependencies"]["test"])
+    wanted = _normal(_requirements(project))
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     listed = _normal(line for line in pip_section if not line.startswith("-"))
@@ -33,7 +38,7 @@ def test_environment_yml_matches_pyproject():
 
 def test_every_dependency_has_floor_and_ceiling():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    for line in project["dependencies"] + project["optional-dependencies"]["test"]:
+    for line in _requirements(project):
         spec = str(Requirement(line).specifier)
         assert ">=" in spec and "<" in spec.replace("<=", ""), line
 
