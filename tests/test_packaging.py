@@ -1,4 +1,5 @@
 """pyproject.toml and environment.yml must list the same requirements."""
+import os
 from pathlib import Path
 
 try:
@@ -34,6 +35,22 @@ def test_environment_yml_matches_pyproject():
     listed = _normal(line for line in pip_section if not line.startswith("-"))
     assert listed == wanted
     assert "-e ." in pip_section
+
+
+def test_binder_environment_is_the_same_list_and_installs_nasbook_after():
+    """repo2docker (Binder) reads binder/ instead of the root and installs the environment before
+    the repository is copied in: the same requirements, one Python, no `-e .`; postBuild
+    installs nasbook. Binder itself cannot be reached from here."""
+    root = yaml.safe_load((ROOT / "environment.yml").read_text())
+    binder = yaml.safe_load((ROOT / "binder" / "environment.yml").read_text())
+    pips = [next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+            for env in (root, binder)]
+    assert pips[1] == [line for line in pips[0] if line != "-e ."]
+    conda = [[d for d in env["dependencies"] if isinstance(d, str)] for env in (root, binder)]
+    assert "python=3.12" in conda[1] and [d for d in conda[1] if not d.startswith("python")] \
+        == [d for d in conda[0] if not d.startswith("python")]
+    post = ROOT / "binder" / "postBuild"
+    assert os.access(post, os.X_OK) and "pip install --no-deps ." in post.read_text()
 
 
 def test_every_dependency_has_floor_and_ceiling():
