@@ -221,6 +221,20 @@ class _Controller:
         return float(sum(-(p * np.log(p)).sum() for p in map(softmax, self.theta.values())))
 
 
+def _copy_weights(source, target):
+    """Copy ``source``'s weights and BatchNorm statistics into ``target`` (same shape)."""
+    same = (source.input_shape, source.num_classes, source.batchnorm) == \
+        (target.input_shape, target.num_classes, target.batchnorm)
+    if not same:
+        raise ValueError(f"init must be a supernet of the same shape: input_shape "
+                         f"{source.input_shape} vs {target.input_shape}, classes "
+                         f"{source.num_classes} vs {target.num_classes}, batchnorm "
+                         f"{source.batchnorm} vs {target.batchnorm}")
+    for mine, theirs in zip([*target.weights, *target.bn_mean, *target.bn_var],
+                            [*source.weights, *source.bn_mean, *source.bn_var]):
+        mine.assign(theirs)
+
+
 def _batches(rng, n, size):
     order = rng.permutation(n)
     return [order[i:i + size] for i in range(0, n, size)]
@@ -229,7 +243,8 @@ def _batches(rng, n, size):
 def train_supernet(method, dataset, *, epochs=None, seed=0, progress=True, bn_recalibrate=True,
                    batchnorm=True, learning_rate=None, batch_size=None, controller_steps=20,
                    controller_lr=0.01, entropy_weight=0.01, baseline_decay=0.95,
-                   alpha_lr=3e-3, reward_batch=256, calibration_size=None) -> SupernetRun:
+                   alpha_lr=3e-3, reward_batch=256, calibration_size=None,
+                   init=None) -> SupernetRun:
     """Train the supernet of the benchmark space with ``method`` ("uniform", "enas" or
     "darts") on ``dataset``'s train split and score all 324 sub-networks on its validation
     split; see the module docstring. Returns a :class:`SupernetRun`.
@@ -242,7 +257,10 @@ def train_supernet(method, dataset, *, epochs=None, seed=0, progress=True, bn_re
     validation examples. DARTS: ``alpha_lr`` (Adam, β1 = 0.5 as in the paper). Scoring:
     ``bn_recalibrate`` on ``calibration_size`` training examples (see
     :func:`~nasbook.oneshot.scoring.score_supernet`); without it, all paths share the
-    running statistics (uniform: tau 0.64 -> 0.23).
+    running statistics (uniform: tau 0.64 -> 0.23). ``init``: a trained :class:`Supernet` of
+    the same shape (``run.supernet`` of another task, say) whose weights and BatchNorm
+    statistics this run starts from instead of ``seed``'s initialisation (weight transfer;
+    the optimiser's state starts afresh); ``settings["init"]`` records it.
 
     Usage: ``run = train_supernet("darts", ds, epochs=5); run.derived``
     """
@@ -272,6 +290,9 @@ def train_supernet(method, dataset, *, epochs=None, seed=0, progress=True, bn_re
     start, cpu_start = time.perf_counter(), time.process_time()
     sn = Supernet(x_tr.shape[1:], int(max(y_tr.max(), y_va.max())) + 1, seed=seed,
                   batchnorm=batchnorm)
+    if init is not None:
+        _copy_weights(init, sn)
+        settings["init"] = f"transferred (a supernet of seed {init.seed})"
     steps = _Steps(sn, lr)
     codes = np.stack([encode(a) for a in all_configs()])
     controller = policy = None
