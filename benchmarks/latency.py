@@ -4,9 +4,12 @@ For each of the 324 architectures of ``nb.bench.bench_space()`` (weights as buil
 not depend on their values), ``nasbook.bench.latency.measure_stable`` at batch 1 and batch 256
 (3 warm-up calls, then rounds of 20 timed calls until two medians agree within 10%), with the
 parameter count and FLOPs beside it, one TensorFlow thread (as the table's recipe trains), the CPU
-and the load average recorded per row. Then Spearman's rho of params and of FLOPs with the
-measured latency, with bootstrap intervals over architectures (HW-NAS-Bench's question on our
-space). Resumable: rows already in ``--out`` are kept.
+and the load average recorded per row, by the wall clock and by the process's CPU time (see
+``nasbook.bench.latency``). Two reference architectures (0 and 323) are measured again every 27
+architectures, so the drift of the machine during the run is measured, not assumed. Then
+Spearman's rho of params and of FLOPs with the measured latency (both clocks), with bootstrap
+intervals over architectures (HW-NAS-Bench's question on our space), and the two clocks against
+each other. Resumable: rows already in ``--out`` are kept.
 
     .venv/bin/python benchmarks/latency.py --out /work/xai_build/latency.csv   # minutes, quiet machine
     .venv/bin/python benchmarks/latency.py --limit 10                          # a quick look
@@ -20,8 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-COLUMNS = ["arch_id", "params", "flops", "batch", "median_ms", "iqr_ms", "rounds", "stable",
-           "load_1min", "cpu", "intra_op_threads"]
+COLUMNS = ["arch_id", "params", "flops", "batch", "median_ms", "iqr_ms", "cpu_median_ms",
+           "cpu_iqr_ms", "rounds", "stable", "load_1min", "cpu", "intra_op_threads"]
+# re-measured every REFERENCE_EVERY architectures (into <out>.reference.csv): how much the
+# machine drifted while the table was measured, by each clock
+REFERENCE_ARCHS = (0, 323)
+REFERENCE_EVERY = 27
 
 
 def main(argv=None):
@@ -53,36 +60,56 @@ def main(argv=None):
             if any((i, b) not in done for b in args.batches)][:args.limit]
     info = machine()
     print(f"machine: {info}")
-    with open(out, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+    reference = out.with_name(out.name + ".reference.csv")
+
+    def rows_of(i, batches):
+        keras.utils.clear_session()
+        model = space.build_model(dict(configs[i], **fixed))
+        for b in batches:
+            row = measure_stable(model, b)
+            yield {"arch_id": i, "params": model.count_params(), "flops": flops(model),
+                   "batch": b, **{k: round(row[k], 4) for k in ("median_ms", "iqr_ms",
+                                                                 "cpu_median_ms", "cpu_iqr_ms")},
+                   "rounds": row["rounds"], "stable": row["stable"],
+                   "load_1min": row["load_1min"], "cpu": info["cpu"], "intra_op_threads": 1}
+
+    with open(out, "a", newline="") as f, open(reference, "a", newline="") as g:
+        writer, ref_writer = (csv.DictWriter(h, fieldnames=COLUMNS) for h in (f, g))
         if not done:
             writer.writeheader()
-        for i in todo:
-            keras.utils.clear_session()
-            model = space.build_model(dict(configs[i], **fixed))
-            for b in args.batches:
-                if (i, b) in done:
-                    continue
-                row = measure_stable(model, b)
-                writer.writerow({"arch_id": i, "params": model.count_params(),
-                                 "flops": flops(model), "batch": b,
-                                 "median_ms": round(row["median_ms"], 4),
-                                 "iqr_ms": round(row["iqr_ms"], 4), "rounds": row["rounds"],
-                                 "stable": row["stable"], "load_1min": row["load_1min"],
-                                 "cpu": info["cpu"], "intra_op_threads": 1})
-                f.flush()
+        if g.tell() == 0:
+            ref_writer.writeheader()
+        for n, i in enumerate(todo):
+            if n % REFERENCE_EVERY == 0:
+                for r in REFERENCE_ARCHS:
+                    ref_writer.writerows(rows_of(r, args.batches))
+                g.flush()
+            writer.writerows(rows_of(i, [b for b in args.batches if (i, b) not in done]))
+            f.flush()
     table = pd.read_csv(out)
+    if reference.exists():
+        ref = pd.read_csv(reference)
+        for (arch, b), rows in ref.groupby(["arch_id", "batch"]):
+            cv = {c: rows[c].std(ddof=1) / rows[c].mean() for c in ("median_ms",
+                                                                    "cpu_median_ms")}
+            print(f"reference arch {arch}, batch {b}: {len(rows)} re-measurements, wall "
+                  f"{rows.median_ms.min():.3f}-{rows.median_ms.max():.3f} ms (cv "
+                  f"{cv['median_ms']:.2f}), cpu {rows.cpu_median_ms.min():.3f}-"
+                  f"{rows.cpu_median_ms.max():.3f} ms (cv {cv['cpu_median_ms']:.2f}), load "
+                  f"{rows.load_1min.min():.1f}-{rows.load_1min.max():.1f}")
     rng = np.random.default_rng(0)
     for b, rows in table.groupby("batch"):
         print(f"\nbatch {b}: {len(rows)} architectures, median latency "
               f"{rows.median_ms.median():.3f} ms, {(~rows.stable).sum()} not stable, load "
               f"{rows.load_1min.min():.1f}-{rows.load_1min.max():.1f}")
-        for x in ("params", "flops"):
-            rho = spearmanr(rows[x], rows.median_ms).statistic
-            boots = [spearmanr(*rows.iloc[idx][[x, "median_ms"]].T.values).statistic
+        pairs = [(x, y) for y in ("median_ms", "cpu_median_ms") for x in ("params", "flops")]
+        pairs.append(("median_ms", "cpu_median_ms"))
+        for x, y in pairs:
+            rho = spearmanr(rows[x], rows[y]).statistic
+            boots = [spearmanr(*rows.iloc[idx][[x, y]].T.values).statistic
                      for idx in rng.integers(0, len(rows), size=(args.boot, len(rows)))]
             lo, hi = np.quantile(boots, [0.025, 0.975])
-            print(f"  Spearman rho({x}, latency) {rho:+.3f} [{lo:+.3f}, {hi:+.3f}] "
+            print(f"  Spearman rho({x}, {y}) {rho:+.3f} [{lo:+.3f}, {hi:+.3f}] "
                   f"(95% bootstrap over architectures)")
 
 

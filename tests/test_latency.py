@@ -61,3 +61,24 @@ def test_flops_by_hand():
     h = keras.layers.Conv1D(4, 3, padding="valid")(h)           # 20 -> 18 positions
     model = keras.Model(x, keras.layers.Dense(10)(keras.layers.Flatten()(h)))
     assert flops(model) == 2 * 40 * 5 * 3 * 8 + 2 * 18 * 3 * 8 * 4 + 2 * 72 * 10
+
+
+def test_the_cpu_clock_scales_with_the_work_too():
+    narrow, wide = dense(16), dense(4096)
+    n = min(measure(narrow, 256, repeats=20)["cpu_median_ms"] for _ in range(3))
+    w = min(measure(wide, 256, repeats=20)["cpu_median_ms"] for _ in range(3))
+    assert 0 < n and w > 3 * n, (n, w)
+
+
+def test_latency_is_a_trial_metric_of_a_real_search(tmp_path):
+    import nasbook as nb
+    from nasbook.bench.latency import latency_metric
+
+    ds = nb.load_dataset("mnist1d", seed=0).subset(n_train=200, n_val=100, seed=0)
+    space = nb.space.preset("mlp", ds.input_shape, ds.num_classes, n_dense=[1], units=[8, 64])
+    result = nb.search(ds, space, "random", max_trials=2, epochs=1, run_dir=tmp_path / "run",
+                       progress=False, trial_metrics={"latency_ms": latency_metric(1)})
+    values = result.trials["latency_ms"]
+    assert len(values) == 2 and (values > 0).all(), result.trials
+    with pytest.raises(ValueError, match="clock"):
+        latency_metric(1, clock="gpu")

@@ -8,11 +8,19 @@ median and interquartile range in milliseconds, with TensorFlow's thread counts,
 load average recorded. :func:`measure_stable` repeats rounds until two medians agree within
 ``tolerance`` (a busy machine moves the median; the rounds it took are recorded).
 
+Two clocks per call: the wall clock (what a user waits; on a shared machine it includes time
+spent waiting for a core) and this process's CPU time (every thread of the process, so with one
+TensorFlow thread it is the work of the call, and another process's load barely moves it; cache
+and a busy hyper-threaded sibling still can). On a quiet machine the two agree; which one a
+figure uses is said beside it. :func:`latency_metric` makes the measurement a per-trial metric of
+a real ``nb.search``.
+
 Usage::
 
-    from nasbook.bench.latency import measure_stable, flops
-    row = measure_stable(model, batch_size=1)      # {"median_ms", "iqr_ms", "rounds", ...}
+    from nasbook.bench.latency import measure_stable, flops, latency_metric
+    row = measure_stable(model, batch_size=1)      # {"median_ms", "cpu_median_ms", "rounds", ...}
     flops(model)                                   # multiply-adds x 2 of Conv1D and Dense layers
+    nb.search(ds, space, "nsga2", trial_metrics={"latency_ms": latency_metric()}, ...)
 """
 from __future__ import annotations
 
@@ -22,7 +30,7 @@ import time
 
 import numpy as np
 
-__all__ = ["measure", "measure_stable", "flops", "machine"]
+__all__ = ["measure", "measure_stable", "flops", "machine", "latency_metric"]
 
 
 def machine() -> dict:
@@ -44,7 +52,9 @@ def machine() -> dict:
 
 def measure(model, batch_size: int, *, repeats: int = 20, warmup: int = 3, seed: int = 0) -> dict:
     """Latency of one forward pass of ``batch_size`` examples: median and interquartile range
-    (ms) of ``repeats`` timed calls after ``warmup`` untimed ones."""
+    (ms) of ``repeats`` timed calls after ``warmup`` untimed ones, by the wall clock
+    (``median_ms``, ``iqr_ms``) and by this process's CPU time (``cpu_median_ms``,
+    ``cpu_iqr_ms``)."""
     from nasbook.logits import compiled
 
     if repeats < 5 or warmup < 1 or batch_size < 1:
@@ -55,13 +65,16 @@ def measure(model, batch_size: int, *, repeats: int = 20, warmup: int = 3, seed:
     forward = compiled(model).forward
     for _ in range(warmup):
         forward(x).numpy()
-    times = np.empty(repeats)
+    times, cpu = np.empty(repeats), np.empty(repeats)
     for i in range(repeats):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         forward(x).numpy()
         times[i] = time.perf_counter() - start
+        cpu[i] = time.process_time() - cpu_start
     q1, median, q3 = np.percentile(times * 1e3, [25, 50, 75])
+    c1, cpu_median, c3 = np.percentile(cpu * 1e3, [25, 50, 75])
     return {"batch_size": batch_size, "median_ms": float(median), "iqr_ms": float(q3 - q1),
+            "cpu_median_ms": float(cpu_median), "cpu_iqr_ms": float(c3 - c1),
             "repeats": repeats, "load_1min": round(os.getloadavg()[0], 2)}
 
 
@@ -94,3 +107,22 @@ def flops(model) -> int:
         elif isinstance(layer, keras.layers.Dense):
             total += 2 * int(np.prod(layer.input.shape[1:])) * layer.units
     return int(total)
+
+
+def latency_metric(batch_size: int = 1, *, repeats: int = 20, clock: str = "wall"):
+    """A per-trial metric for ``nb.search(trial_metrics={"latency_ms": latency_metric()})``:
+    the trained model's median latency (ms) at ``batch_size`` by :func:`measure_stable`,
+    ``clock`` "wall" or "cpu". Minimise it (e.g. a negative weight in
+    ``nb.strategies.weighted``, or NSGA-II's objectives).
+
+    Usage: ``nb.search(ds, space, trial_metrics={"latency_ms": latency_metric(1)})``
+    """
+    if clock not in ("wall", "cpu"):
+        raise ValueError(f"clock must be 'wall' or 'cpu', got {clock!r}")
+    key = "median_ms" if clock == "wall" else "cpu_median_ms"
+
+    def latency_ms(model, dataset=None) -> float:
+        return float(measure_stable(model, batch_size, repeats=repeats)[key])
+
+    latency_ms.__name__ = f"latency_ms_batch{batch_size}_{clock}"
+    return latency_ms
