@@ -42,7 +42,7 @@ from nasbook.bench.space import DECISIONS, all_configs
 
 __all__ = ["explain_build", "explain_one", "EXPLAIN_COLUMNS", "EXAMPLES", "IG_STEPS",
            "CURVE_STEPS", "maps_dir", "load_maps", "map_agreement", "agreement_with",
-           "default_explain_path", "reference_arch", "ship", "pack_maps"]
+           "default_explain_path", "reference_arch", "ship", "pack_maps", "rashomon_control"]
 
 EXAMPLES = 200        # the first 200 test examples are explained
 IG_STEPS = 32         # integrated gradients: trapezoid rule, zeros baseline
@@ -218,6 +218,49 @@ def agreement_with(folder, reference, *, seed=0, method="ig", k=5, arch_ids=None
                      f"{method}_rank_correlation": float(np.nanmean(agree["rank_correlation"])),
                      f"{method}_top{k}_overlap": float(agree["top_k_overlap"].mean())})
     return pd.DataFrame(rows)
+
+
+def rashomon_control(maps_a, maps_b, *, k=5) -> "pd.DataFrame":
+    """A Rashomon comparison whose unit is the training run: ``maps_a`` and ``maps_b`` map
+    each training seed to the maps (same inputs) of architecture A and of architecture B
+    trained with that seed (the same seeds for both, at least 3). For every seed ``s``, with
+    ``s'`` the next seed (cyclically):
+
+    - ``control``: the mean agreement of a run with its own architecture's other seed,
+      (agreement(A_s, A_s') + agreement(B_s, B_s')) / 2: what retraining alone changes;
+    - ``pair``: agreement(A_s, B_s): the other architecture, the same seed;
+    - ``difference`` = pair - control (negative: the architectures differ by more than
+      retraining does), per seed; the controls of neighbouring seeds share a run.
+
+    Agreement is the mean over examples of :func:`map_agreement`'s rank correlation (and the
+    top-k overlap, ``*_overlap``). Judge it with ``nb.stats.verdict(frame.difference, 0,
+    better="lower")``: one figure per training seed.
+
+    Usage: ``rashomon_control({1: a1, 2: a2, 3: a3}, {1: b1, 2: b2, 3: b3})``
+    """
+    import pandas as pd
+
+    seeds = list(maps_a)
+    if sorted(seeds) != sorted(maps_b):
+        raise ValueError(f"both architectures need maps of the same seeds, got {sorted(maps_a)} "
+                         f"and {sorted(maps_b)}")
+    if len(seeds) < 3:
+        raise ValueError(f"a verdict over training runs needs at least 3 seeds per "
+                         f"architecture, got {len(seeds)}; one run is one run")
+
+    def agree(a, b):
+        m = map_agreement(a, b, k=k)
+        return float(np.nanmean(m["rank_correlation"])), float(m["top_k_overlap"].mean())
+
+    rows = []
+    for i, s in enumerate(seeds):
+        nxt = seeds[(i + 1) % len(seeds)]
+        (ra, oa), (rb, ob) = agree(maps_a[s], maps_a[nxt]), agree(maps_b[s], maps_b[nxt])
+        rp, op = agree(maps_a[s], maps_b[s])
+        rows.append({"seed": s, "other seed": nxt, "control": (ra + rb) / 2, "pair": rp,
+                     "difference": rp - (ra + rb) / 2, "control_overlap": (oa + ob) / 2,
+                     "pair_overlap": op, "difference_overlap": op - (oa + ob) / 2})
+    return pd.DataFrame(rows).set_index("seed")
 
 
 # ----------------------------------------------------------------------------- shipping
