@@ -151,3 +151,48 @@ def test_paired_regret_is_the_paired_difference_seed_by_seed(truth, table):
     assert np.isnan(out.loc[("late", 100), "difference"])
     with pytest.raises(cheap.CheapSearchError, match="no search"):
         cheap.paired_regret(frame, at=[100], baseline="nope")
+
+
+def test_paired_regret_prints_both_claims_through_the_verdict(truth, table):
+    frame = cheap.compare({"evolution": functools.partial(cheap.baseline, "evolution"),
+                           "random": functools.partial(cheap.baseline, "random")},
+                          budget_s=300, seeds=5, table=table)
+    out = cheap.paired_regret(frame, at=[300])
+    grid = nb.bench.regret_on_grid(frame, "cumulative_seconds", grid=[300])
+    a = grid[grid.strategy == "random"].set_index("seed")["regret"]
+    b = grid[grid.strategy == "evolution"].set_index("seed")["regret"].loc[a.index]
+    row = out.loc[("random", 300)]
+    lower = nb.stats.verdict(a - b, 0.0, better="lower")
+    higher = nb.stats.verdict(a - b, 0.0, better="higher")
+    assert row["bound"] == pytest.approx(lower.bound)
+    assert row["bound_higher"] == pytest.approx(higher.bound)
+    for word, v in ((row["verdict"], lower), (row["verdict_higher"], higher)):
+        assert word == (nb.stats.MISSED if v.gap <= 0 else v.word)
+    assert {row["verdict"], row["verdict_higher"]} != {nb.stats.MET}   # never both
+    line = cheap.verdict_lines(out)[0]
+    assert line.startswith("random") and row["verdict"].upper() in line
+    assert "n = 5" in line and "higher: " + row["verdict_higher"].upper() in line
+
+
+def test_paired_regret_a_tie_on_every_seed_is_neither_lower_nor_higher(table):
+    frame = cheap.compare({"evolution": functools.partial(cheap.baseline, "evolution"),
+                           "again": functools.partial(cheap.baseline, "evolution")},
+                          budget_s=200, seeds=3, table=table)
+    row = cheap.paired_regret(frame, at=[200]).loc[("again", 200)]
+    assert row["difference"] == 0
+    assert row["verdict"] == row["verdict_higher"] == nb.stats.MISSED
+
+
+def test_pruning_danger_compares_each_size_with_the_smallest(table, monkeypatch):
+    # sample size 3 always loses the best, size 5 never: 6 runs each, Fisher p = 2 / C(12, 6)
+    monkeypatch.setattr(cheap, "_sample", lambda source, n, t, seed, fill: ([0], list(range(n))))
+
+    def allowed(sample, **options):
+        keep_all = len(sample) == 5
+        return {d: list(v) if keep_all else ["nothing"] for d, v in cheap.DECISIONS.items()}
+
+    monkeypatch.setattr(cheap, "pruned_space", allowed)
+    out = cheap.pruning_danger(samples=(3, 5), sources=("random",), seeds=6, table=table)
+    assert list(out["removes_best"]) == [1.0, 0.0]
+    assert np.isnan(out["p_vs_3"].iloc[0])
+    assert out["p_vs_3"].iloc[1] == pytest.approx(2 / 924)

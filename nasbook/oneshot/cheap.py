@@ -40,7 +40,7 @@ import pandas as pd
 from nasbook.bench.space import DECISIONS
 
 __all__ = ["prescreen_search", "pruned_search", "baseline", "prescreen", "pruned", "compare",
-           "paired_regret", "pruned_space", "pruning_danger", "CheapSearchError", "FILL"]
+           "paired_regret", "verdict_lines", "pruned_space", "pruning_danger", "CheapSearchError", "FILL"]
 
 NAMES = list(DECISIONS)
 
@@ -310,14 +310,19 @@ def compare(searches: dict, *, budget_s, seeds=100, table=None, progress=None) -
 
 def paired_regret(frame, at, *, baseline="evolution", level=0.95) -> pd.DataFrame:
     """Each search's regret minus ``baseline``'s, seed by seed (the same seeds ran every
-    search), at each cost in ``at`` (seconds): :func:`nasbook.stats.paired_difference` over
-    the seeds where both had trained something. One row per (strategy, cost): ``pairs``,
+    search), at each cost in ``at`` (seconds): :func:`nasbook.bench.paired_comparison`
+    (:func:`nasbook.stats.paired_difference` and :func:`nasbook.stats.verdict`) over the seeds
+    where both had trained something. One row per (strategy, cost): ``pairs``,
     ``difference`` (negative: lower regret than the baseline), the paired t interval ``low``/
-    ``high``, ``p_value`` and the bootstrap interval ``boot_low``/``boot_high``; ``pairs`` is
-    0 (and the rest NaN) where the search had not started, its up-front cost not yet paid.
+    ``high``, ``p_value``, the bootstrap interval ``boot_low``/``boot_high``, and two verdicts
+    with their one-sided ``level`` bounds, both claims fixed in advance: ``verdict`` /
+    ``bound`` on "lower regret than the baseline" (met when the upper bound of the mean
+    difference is below 0) and ``verdict_higher`` / ``bound_higher`` on "higher regret than
+    the baseline" (met when the lower bound is above 0); a tie is neither. Neither claim
+    says "the same": equal regret is never shown by a verdict. ``pairs`` is 0 (and the rest
+    NaN) where the search had not started, its up-front cost not yet paid.
     Usage: ``paired_regret(compare(...), at=[600, 1200])``"""
-    from nasbook.bench.compare import regret_on_grid
-    from nasbook.stats import paired_difference
+    from nasbook.bench.compare import paired_comparison, regret_on_grid
 
     wide = regret_on_grid(frame, "cumulative_seconds", grid=list(at)).pivot_table(
         index=["cumulative_seconds", "seed"], columns="strategy", values="regret",
@@ -332,13 +337,39 @@ def paired_regret(frame, at, *, baseline="evolution", level=0.95) -> pd.DataFram
             both = part[[label, baseline]].dropna()
             row = {"strategy": label, "cumulative_seconds": cost, "pairs": len(both)}
             if len(both):
-                d = paired_difference(both[label], both[baseline], level=level)
-                row.update(difference=d.mean, low=d.low, high=d.high, p_value=d.p_value,
-                           boot_low=d.boot_low, boot_high=d.boot_high)
+                lower, higher = (paired_comparison(both, pairs=[(label, baseline)],
+                                                   better=better, level=level).iloc[0]
+                                 for better in ("lower", "higher"))
+                row.update(difference=lower["difference"], low=lower["low"],
+                           high=lower["high"], p_value=lower["p_value"],
+                           boot_low=lower["boot_low"], boot_high=lower["boot_high"],
+                           verdict=lower["verdict"], bound=lower["bound"],
+                           verdict_higher=higher["verdict"], bound_higher=higher["bound"])
             rows.append(row)
     out = pd.DataFrame(rows).set_index(["strategy", "cumulative_seconds"])
-    out.attrs.update(baseline=baseline, level=level)
+    out.attrs.update(baseline=baseline, level=level,
+                     claims={"verdict": f"lower regret than {baseline}",
+                             "verdict_higher": f"higher regret than {baseline}"})
     return out
+
+
+def verdict_lines(paired) -> list:
+    """One line per row of :func:`paired_regret`: the difference with its paired interval and
+    n, and both printed verdicts (each from :func:`nasbook.stats.verdict`, via
+    :func:`nasbook.bench.paired_comparison`). Usage: ``print(*verdict_lines(p), sep="\\n")``"""
+    base = paired.attrs.get("baseline", "the baseline")
+    width = max(len(str(label)) for label, _ in paired.index)
+    lines = []
+    for (label, cost), r in paired.iterrows():
+        head = f"{label:<{width}} {cost:>5g} s:"
+        if not r["pairs"]:
+            lines.append(f"{head} not started (its up-front cost not yet paid)")
+            continue
+        lines.append(f"{head} {r['difference']:+.4f} [{r['low']:+.4f}, {r['high']:+.4f}], "
+                     f"p = {r['p_value']:.2g}, n = {int(r['pairs'])}; lower regret than "
+                     f"{base}: {r['verdict'].upper()} (bound {r['bound']:+.4f}); higher: "
+                     f"{r['verdict_higher'].upper()} (bound {r['bound_higher']:+.4f})")
+    return lines
 
 
 def pruning_danger(*, samples=(10, 20, 40), sources=("random", "evolution"), fix=2,
@@ -348,7 +379,8 @@ def pruning_danger(*, samples=(10, 20, 40), sources=("random", "evolution"), fix
     a Wilson 95% interval on the first. An evolution sample is drawn after its population of
     ``fill`` has filled (:func:`_sample`). Every source after the first is compared with the
     first at the same sample size by Fisher's exact test (two-sided; the runs of two sources
-    are independent, not paired): ``p_vs_<first source>``.
+    are independent, not paired): ``p_vs_<first source>``; every larger sample is compared
+    with the smallest of its source the same way: ``p_vs_<smallest sample size>``.
     Usage: ``pruning_danger(samples=(10, 40), seeds=50)``"""
     from scipy.stats import fisher_exact
 
@@ -390,6 +422,14 @@ def pruning_danger(*, samples=(10, 20, 40), sources=("random", "evolution"), fix
             (k1, m1), (k2, m2) = lost[first, row["sample"]], lost[row["source"], row["sample"]]
             p.append(float(fisher_exact([[k1, m1 - k1], [k2, m2 - k2]]).pvalue))
         out[f"p_vs_{first}"] = p
+    smallest = min(samples)
+    if len(set(samples)) > 1:   # each size against the smallest of the same source
+        out[f"p_vs_{smallest}"] = [
+            np.nan if row["sample"] == smallest else float(fisher_exact(
+                [[k1, m1 - k1], [k2, m2 - k2]]).pvalue)
+            for row in rows
+            for (k1, m1), (k2, m2) in [(lost[row["source"], smallest],
+                                        lost[row["source"], row["sample"]])]]
     out.attrs.update(fix=fix, method=method, top=top, fill=fill)
     return out
 
