@@ -8,7 +8,9 @@ compares strategies over many seeds (regret, evaluations to a top architecture);
 exact functional ANOVA of the table. ``python -m nasbook.bench explain-build`` builds the
 explanation-quality table (:mod:`nasbook.bench.explain_build`), read by
 ``nb.bench.load_explanations()``; ``nb.bench.pareto_front(...)`` and
-``nb.bench.pareto_compare(...)`` compare searches over several objectives (hypervolume regret).
+``nb.bench.pareto_compare(...)`` compare searches over several objectives (hypervolume regret);
+``nb.bench.rank_correlation(a, b)`` and ``nb.bench.transfer_compare(a, b)`` measure how one
+task's table carries to another's (:mod:`nasbook.bench.transfer`).
 """
 from nasbook.bench.space import DECISIONS, RECIPE, TASKS, all_configs, bench_space, task_dataset
 from nasbook.bench.simulate import architecture_curves, curve_columns, lookup_table, simulate
@@ -24,6 +26,10 @@ from nasbook.bench.table import (AGAINST_RANDOM, EXPLANATIONS_PATH, TABLE_PATH,
 from nasbook.bench.explain_build import agreement_with, map_agreement
 from nasbook.bench.recovery import (QUICK as RECOVERY_QUICK, recovery, recovery_bands,
                                     recovery_summary)
+from nasbook.bench.transfer import (TRANSFER_LABELS, Correlation, TransferRegret,
+                                    anova_side_by_side, noise_ceiling, rank_correlation,
+                                    transfer_compare, transfer_options, transfer_regret,
+                                    transfer_verdicts)
 
 __all__ = ["DECISIONS", "RECIPE", "TASKS", "task_dataset", "task_path", "all_configs",
            "bench_space", "load", "TABLE_PATH", "load_explanations", "against_random",
@@ -33,4 +39,7 @@ __all__ = ["DECISIONS", "RECIPE", "TASKS", "task_dataset", "task_path", "all_con
            "top_architectures", "first_top", "evaluations_to_top", "time_to_top",
            "paired_comparison", "recovery", "recovery_summary", "recovery_bands", "RECOVERY_QUICK",
            "architecture_points", "pareto_front", "reference_point", "front_hypervolume",
-           "hypervolume_regret", "regret_at_budgets", "pareto_compare", "pareto_summary"]
+           "hypervolume_regret", "regret_at_budgets", "pareto_compare", "pareto_summary",
+           "rank_correlation", "noise_ceiling", "Correlation", "anova_side_by_side",
+           "transfer_regret", "TransferRegret", "transfer_options", "transfer_compare",
+           "transfer_verdicts", "TRANSFER_LABELS"]
