@@ -218,3 +218,21 @@ def test_audit_table_with_seeds_has_an_estimator_seed_index(table, truth):
     assert out.index.names == ["estimator", "seed"]
     assert out.loc[("truth", 1), "kendall_test"] == pytest.approx(1.0)
     assert out["noise_ceiling_mean"].iloc[0] > out["noise_ceiling"].iloc[0]
+
+
+def test_pair_ensembles_is_the_mean_rank_of_each_pair(truth):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"synflow": truth["test"] + rng.normal(0, 0.01, len(truth)),
+                          "naswot": rng.normal(size=len(truth)),
+                          "params": truth["params"].astype(float)}, index=truth.index)
+    out = A.pair_ensembles({1: frame, 2: frame.sample(frac=1, random_state=0)}, truth)
+    assert len(out) == 6 and set(out.pair) == {"params + synflow", "params + naswot",
+                                               "synflow + naswot"}
+    assert list(out.columns) == ["pair", "a", "b", "seed", "kendall_val", "kendall_test"]
+    row = out[(out.seed == 1) & (out.pair == "synflow + naswot")].iloc[0]
+    expected = A.correlations(A.mean_rank(frame, ["synflow", "naswot"]), truth)
+    assert row.kendall_test == pytest.approx(expected["kendall_test"])
+    assert row.kendall_val == pytest.approx(expected["kendall_val"])
+    # a reordered frame is the same run: the pair's figures do not depend on the row order
+    same = out.groupby("pair")["kendall_test"].agg(["min", "max"])
+    assert np.allclose(same["min"], same["max"])

@@ -139,3 +139,17 @@ def test_benchmark_models_match_the_table_and_are_reproducible():
 def test_unknown_proxy_is_named():
     with pytest.raises(P.ProxyError, match="unknown proxies"):
         P.score_model(_dense_model(), np.zeros((2, 6), "float32"), np.zeros(2, int), ["snipp"])
+
+
+def test_jacob_cov_spectrum_has_rank_below_the_input_size():
+    # 6 input values: each Jacobian is centred over them, so the correlation matrix of a
+    # batch of 10 has rank at most 5 and at least 10 - 6 + 1 = 5 eigenvalues at zero
+    model = _dense_model()
+    x = np.random.default_rng(2).normal(size=(10, 6)).astype("float32")
+    lam = P.jacob_cov_spectrum(model, x)
+    assert lam.shape == (10,) and np.all(np.diff(lam) >= -1e-12)
+    assert np.sum(np.abs(lam) < 1e-8) >= 5
+    expected = -np.sum(np.log(lam + 1e-5) + 1 / (lam + 1e-5))
+    assert P.jacob_cov(model, x) == pytest.approx(expected, rel=1e-6)
+    small = P.jacob_cov_spectrum(model, x[:4])       # fewer examples than input values
+    assert np.sum(np.abs(small) < 1e-8) == 0

@@ -38,7 +38,7 @@ import pandas as pd
 
 __all__ = ["truth", "as_scores", "correlations", "bootstrap", "top_tau", "expected_best",
            "pick_regret", "random_regret", "noise_ceiling", "mean_ceiling", "subset_taus",
-           "audit", "audit_table", "across_seeds", "mean_rank", "AuditError"]
+           "audit", "audit_table", "across_seeds", "mean_rank", "pair_ensembles", "AuditError"]
 
 
 class AuditError(ValueError):
@@ -404,3 +404,30 @@ def mean_rank(frame, columns) -> pd.Series:
     if missing:
         raise AuditError(f"no columns {missing}; the frame has {list(frame.columns)}")
     return frame[list(columns)].fillna(-np.inf).rank().mean(axis=1).rename("mean_rank")
+
+
+def pair_ensembles(runs, truth_frame=None, *, columns=None) -> pd.DataFrame:
+    """Every ensemble of two proxies (:func:`mean_rank` of the pair) on every run, with its
+    Kendall τ against the mean validation and the mean test accuracy of the architectures.
+
+    ``runs``: ``{seed: frame}``, each frame indexed by ``arch_id`` with one column per proxy
+    (``proxies.compute(...).set_index("arch_id")``); ``columns``: the proxies to pair
+    (default: every column of ``proxies.PROXIES`` the first frame has). Returns one row per
+    pair and seed: ``pair`` ("a + b"), ``a``, ``b``, ``seed``, ``kendall_val``,
+    ``kendall_test``. A pair chosen by ``kendall_test`` is chosen with the truth it is then
+    judged on (the winner of a contest: optimistic); choose by ``kendall_val``, on other
+    runs than the ones it is judged on. Usage: ``pair_ensembles({1: frame}, truth(table))``"""
+    from itertools import combinations
+
+    from nasbook.oneshot.proxies import PROXIES
+
+    t = truth() if truth_frame is None else truth_frame
+    first = next(iter(runs.values()))
+    columns = [c for c in PROXIES if c in first.columns] if columns is None else list(columns)
+    rows = []
+    for seed, frame in runs.items():
+        for a, b in combinations(columns, 2):
+            c = correlations(mean_rank(frame.loc[t.index], [a, b]), t)
+            rows.append({"pair": f"{a} + {b}", "a": a, "b": b, "seed": seed,
+                         "kendall_val": c["kendall_val"], "kendall_test": c["kendall_test"]})
+    return pd.DataFrame(rows)

@@ -35,7 +35,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["PROXIES", "compute", "score_model", "one_batch", "kernels", "flops", "grad_norm",
-           "snip", "synflow", "jacob_cov", "naswot", "activation_codes", "ProxyError"]
+           "snip", "synflow", "jacob_cov", "jacob_cov_spectrum", "naswot", "activation_codes",
+           "ProxyError"]
 
 PROXIES = ("params", "flops", "grad_norm", "snip", "synflow", "jacob_cov", "naswot")
 JACOB_K = 1e-5
@@ -218,6 +219,17 @@ def jacob_cov(model, x) -> float:
     """−Σ [log(λ + k) + 1/(λ + k)] over the eigenvalues λ of the correlation matrix of the
     batch's input Jacobians (k = 1e-5; NaN when a Jacobian is constant)."""
     return _jacob_cov_score(_jacobian_and_codes(model, x, want_codes=False)[0])
+
+
+def jacob_cov_spectrum(model, x) -> np.ndarray:
+    """The eigenvalues (ascending) of the correlation matrix of the batch's input Jacobians,
+    the matrix :func:`jacob_cov` scores. Each Jacobian is centred over its own values, so with
+    ``d`` input values the matrix has rank at most ``d - 1``: a batch larger than that leaves
+    at least ``batch - d + 1`` eigenvalues at zero (up to rounding), each contributing the
+    same ``log k + 1/k``. Usage: ``jacob_cov_spectrum(model, one_batch(size=128)[0])``"""
+    jac = _jacobian_and_codes(model, x, want_codes=False)[0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.linalg.eigvalsh(np.corrcoef(jac))
 
 
 def naswot(model, x) -> float:
