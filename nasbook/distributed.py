@@ -25,6 +25,28 @@ Who writes what in the run directory (one writer per file):
 - a worker: the files of the trial it runs (``trial_NN/nasbook_trial.json``, ``model.keras``,
   ``tensorboard/trial_NN``) and ``tuner<i>.json``; its log goes to ``workers/<id>.log``.
 
+Which part is whose. keras-tuner provides the gRPC service (``OracleServicer``, reused here
+with every call taken under one lock), the client side of a worker (``OracleClient``, chosen by
+the three environment variables above) and the Oracle. Everything about *processes* is
+nasbook's: starting the local workers, noticing that one died, and giving its trial to another.
+keras-tuner 1.4.8 alone never does the last: ``Oracle.create_trial`` hands a running trial back
+only to the *same* tuner id, and ``oracle_chief.start_server`` never asks whether a worker is
+alive, so a killed worker's trial would wait forever. nasbook's :meth:`_Chief.give_away` puts
+it on the Oracle's private ``_retry_queue`` (the list keras-tuner itself uses to retry a failed
+trial and to resume), which ties this module to keras-tuner's internals (tested on 1.4.8).
+A killed worker loses no finished trial, but its interrupted attempt's training is lost: the
+trial runs again from the start (so a trial may be trained twice, never recorded twice).
+
+Threads and GPUs of local workers (:func:`worker_env`). TensorFlow gives each process an
+intra-op pool of one thread per core, so N workers on C cores would run N*C threads; each
+local worker gets ``TF_NUM_INTRAOP_THREADS = max(1, C // N)`` and ``TF_NUM_INTEROP_THREADS =
+1`` (TensorFlow's own variables; ``worker_threads=`` overrides, ``(0, 0)`` is TensorFlow's
+default), which the worker applies with ``tf.config.threading`` and reports in its log. With
+several GPUs visible, worker i gets ``CUDA_VISIBLE_DEVICES`` = the i-th of them (modulo their
+number); with any GPU visible, ``TF_FORCE_GPU_ALLOW_GROWTH=true`` (unless set), since by
+default TensorFlow maps nearly all the memory of every visible GPU in each process. A worker
+started by hand (``nasbook worker``) gets what its environment says: set the same variables.
+
 What the chief does that keras-tuner's ``start_server`` does not (measured on 1.4.8: it lingers
 ~20 s after the last trial and hangs when the failure limit is hit): it watches its workers
 (process exit, and a heartbeat every second for workers on other machines) and ends as soon as
@@ -55,6 +77,7 @@ from nasbook import runner as runner_module
 from nasbook.progress import fmt_seconds
 
 __all__ = ["check_args", "serve", "run_worker", "parse_address", "worker_processes",
+           "cpu_cores", "thread_counts", "visible_gpus", "worker_env", "kill_busy_worker",
            "JOB_FILE", "CHIEF_FILE"]
 
 JOB_FILE = "nasbook_job.pkl"
@@ -89,8 +112,11 @@ def parse_address(text, default_host="127.0.0.1"):
     return host, port
 
 
-def check_args(workers, listen) -> None:
-    """Raise SearchError for a bad ``workers`` / ``listen`` pair (see :func:`nasbook.search`)."""
+def check_args(workers, listen, worker_threads=None) -> None:
+    """Raise SearchError for a bad ``workers`` / ``listen`` / ``worker_threads`` (see
+    :func:`nasbook.search`). With local workers on a GPU machine, also turn on memory growth in
+    this process while TensorFlow has not started (:func:`_chief_gpu_memory`): ``nb.search``
+    calls this before it builds a model."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0 or (
             workers == 0 and listen is None):
         raise _error(f"workers must be a positive integer (the number of local worker "
@@ -98,6 +124,121 @@ def check_args(workers, listen) -> None:
                      f"only for a chief that serves workers started elsewhere (listen=...)")
     if listen is not None:
         parse_address(listen)
+    if worker_threads is not None:
+        thread_counts(max(workers, 1), worker_threads)
+    if workers > 1:
+        _chief_gpu_memory(workers)
+
+
+# --- threads and GPUs of local workers ----------------------------------------------------------
+
+def cpu_cores() -> int:
+    """The cores this process may run on: its CPU affinity (what a SLURM allocation or a
+    container allows), else ``os.cpu_count()``."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def thread_counts(workers, threads=None, cores=None) -> tuple:
+    """``(intra_op, inter_op)`` TensorFlow threads of each of ``workers`` local worker processes.
+
+    ``threads=None``: ``max(1, cores // workers)`` intra-op threads (the pool that runs one
+    operation, a matrix product, over several cores) and 1 inter-op thread (the pool that runs
+    independent operations at once; a small model's step has few), so the workers together use
+    the cores once instead of ``workers`` times over. An int sets the intra-op count (inter-op
+    1); a pair ``(intra, inter)`` sets both; 0 means TensorFlow's own default (one per core).
+    ``cores`` defaults to :func:`cpu_cores`.
+    """
+    if threads is None:
+        cores = cpu_cores() if cores is None else int(cores)
+        return max(1, cores // max(1, workers)), 1
+    pair = (threads, 1) if isinstance(threads, int) and not isinstance(threads, bool) else threads
+    try:
+        intra, inter = pair
+        ok = all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in pair)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise _error(f"worker_threads must be None (cores // workers intra-op threads and 1 "
+                     f"inter-op thread per worker), an int >= 0 (intra-op threads) or a pair "
+                     f"(intra_op, inter_op) of ints >= 0 (0 = TensorFlow's default), got "
+                     f"{threads!r}")
+    return int(intra), int(inter)
+
+
+def visible_gpus() -> list:
+    """The GPUs this process's TensorFlow sees, as ``CUDA_VISIBLE_DEVICES`` entries (the i-th
+    entry of this process's own ``CUDA_VISIBLE_DEVICES`` when it is set, else ``"i"``)."""
+    import tensorflow as tf
+
+    n = len(tf.config.list_physical_devices("GPU"))
+    if n == 0:
+        return []
+    env = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if env is None:
+        return [str(i) for i in range(n)]
+    return [e.strip() for e in env.split(",") if e.strip()][:n]
+
+
+def worker_env(index, workers, threads=None, gpus=(), base=None, cores=None) -> dict:
+    """The environment of local worker ``index`` (0-based) of ``workers``: ``base`` (default
+    ``os.environ``) plus ``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS`` from
+    :func:`thread_counts` (left as they are for a count of 0); with two or more ``gpus``
+    (:func:`visible_gpus`), ``CUDA_VISIBLE_DEVICES`` = ``gpus[index % len(gpus)]``; with any,
+    ``TF_FORCE_GPU_ALLOW_GROWTH=true`` unless ``base`` sets it (so that workers sharing a GPU do
+    not each reserve nearly all its memory)."""
+    env = dict(os.environ if base is None else base)
+    intra, inter = thread_counts(workers, threads, cores)
+    for name, count in (("TF_NUM_INTRAOP_THREADS", intra), ("TF_NUM_INTEROP_THREADS", inter)):
+        if count:
+            env[name] = str(count)
+    gpus = list(gpus)
+    if len(gpus) >= 2:
+        env["CUDA_VISIBLE_DEVICES"] = gpus[index % len(gpus)]
+    if gpus:
+        env.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
+    return env
+
+
+def _apply_threads() -> str:
+    """In a worker, before TensorFlow runs anything: apply ``TF_NUM_INTRAOP_THREADS`` /
+    ``TF_NUM_INTEROP_THREADS`` with ``tf.config.threading``; return what the worker now has, as
+    its log says it."""
+    import tensorflow as tf
+
+    threading_ = tf.config.threading
+    for name, setter in (("TF_NUM_INTRAOP_THREADS", threading_.set_intra_op_parallelism_threads),
+                         ("TF_NUM_INTEROP_THREADS", threading_.set_inter_op_parallelism_threads)):
+        value = os.environ.get(name, "").strip()
+        if value.isdigit():
+            with contextlib.suppress(RuntimeError):  # already initialised: reported below
+                setter(int(value))
+    intra = threading_.get_intra_op_parallelism_threads()
+    inter = threading_.get_inter_op_parallelism_threads()
+    gpu = {k: os.environ[k] for k in ("CUDA_VISIBLE_DEVICES", "TF_FORCE_GPU_ALLOW_GROWTH")
+           if k in os.environ}
+    return (f"threads: intra-op {intra}, inter-op {inter} (0 = TensorFlow's default, one per "
+            f"core; {cpu_cores()} cores)" + "".join(f"; {k}={v}" for k, v in gpu.items()))
+
+
+def _chief_gpu_memory(workers) -> None:
+    """A chief with local workers on a GPU machine: memory growth on in this process where it
+    is not too late, else say that this process may hold most of the GPU's memory."""
+    import tensorflow as tf
+
+    if not workers:
+        return
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:  # TensorFlow already runs here
+            if not tf.config.experimental.get_memory_growth(gpu):
+                print(f"nasbook: this process started TensorFlow on {gpu.name} without memory "
+                      f"growth, so it may hold most of that GPU's memory and leave little to "
+                      f"its workers; set TF_FORCE_GPU_ALLOW_GROWTH=true before starting Python",
+                      file=sys.stderr)
 
 
 @contextlib.contextmanager
@@ -172,6 +313,32 @@ def worker_processes(run_dir) -> list:
         out.append({"tuner_id": tuner_id, "pid": int(pid),
                     "trial_id": trial if running else None})
     return out
+
+
+def kill_busy_worker(run_dir, *, deadline_s=600.0, poll_s=0.05) -> dict | None:
+    """Wait until a trial of the search in ``run_dir`` has finished while a worker runs another,
+    then kill that worker abruptly, as a crash would: ``SIGKILL`` (Linux, macOS; no chance to
+    clean up), ``TerminateProcess`` on Windows (``os.kill`` with ``SIGTERM`` there). Returns
+    ``{"tuner_id", "pid", "trial_id", "at" (time.time()), "finished_before" ({trial id:
+    ended_at})}``, or None if ``deadline_s`` seconds passed first. Notebook 13 runs it in a
+    thread beside ``nb.search(..., workers=2)``; the chief runs the killed trial again.
+    ``poll_s``: seconds between looks at the run directory."""
+    import signal
+
+    run_dir = Path(run_dir)
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        try:
+            done = {t: r["ended_at"] for t, r in rundir.records(run_dir).items()
+                    if r["status"] == "completed"}
+            busy = [w for w in worker_processes(run_dir) if w["trial_id"]]
+        except (OSError, ValueError, KeyError):  # a file being written right now
+            done, busy = {}, []
+        if done and busy:
+            os.kill(busy[0]["pid"], getattr(signal, "SIGKILL", signal.SIGTERM))
+            return dict(busy[0], at=time.time(), finished_before=done)
+        time.sleep(poll_s)
+    return None
 
 
 # --- the chief ----------------------------------------------------------------------------------
@@ -396,13 +563,13 @@ def _start_server(chief, host, port):
     return server, bound
 
 
-def _spawn_worker(run_dir, port, tuner_id):
+def _spawn_worker(run_dir, port, tuner_id, env):
     log_dir = Path(run_dir) / WORKERS_DIR
     log_dir.mkdir(exist_ok=True)
     log = open(log_dir / f"{tuner_id}.log", "ab")
     cmd = [sys.executable, "-m", "nasbook.cli", "worker", "--chief", f"127.0.0.1:{port}",
            "--run-dir", str(run_dir), "--tuner-id", tuner_id]
-    env = dict(os.environ, PYTHONUNBUFFERED="1", NASBOOK_CHIEF_PID=str(os.getpid()))
+    env = dict(env, PYTHONUNBUFFERED="1", NASBOOK_CHIEF_PID=str(os.getpid()))
     # its own session: a Ctrl-C in the terminal reaches the chief, which stops the workers
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             env=env, start_new_session=True)
@@ -439,9 +606,10 @@ def _stop_processes(procs, grace):
 
 def serve(tuner, *, run_dir, dataset, space, objective, epochs, patience, batch_size, seed,
           tensorboard, max_trials, time_budget, target, max_consecutive_failures, workers,
-          listen, log, bar):
+          listen, log, bar, worker_threads=None):
     """Serve ``tuner.oracle`` to ``workers`` local worker processes (and to any started with
-    ``nasbook worker`` when ``listen`` is given) until the search is over.
+    ``nasbook worker`` when ``listen`` is given) until the search is over. Each local worker
+    gets :func:`worker_env` (its share of the cores, one GPU of several) for ``worker_threads``.
 
     Returns ``(stop_reason, failed_reasons_in_a_row)`` as the one-process loop does; called by
     :func:`nasbook.search` with ``workers != 1`` or ``listen``.
@@ -479,6 +647,10 @@ def serve(tuner, *, run_dir, dataset, space, objective, epochs, patience, batch_
         rundir.write_json(run_dir / CHIEF_FILE, info)
 
     session["workers"] = workers
+    gpus = visible_gpus() if workers else []
+    envs = {}  # tuner id -> its environment (a replacement inherits the dead worker's)
+    if workers:
+        session["worker_threads"] = list(thread_counts(workers, worker_threads))
     if listen is not None:
         session["chief"] = f"{host}:{port}"
     write_json_manifest = log.save
@@ -488,7 +660,8 @@ def serve(tuner, *, run_dir, dataset, space, objective, epochs, patience, batch_
     seen_done = {tid for tid, r in rundir.records(run_dir).items() if r.get("status") != "running"}
     try:
         for i in range(workers):
-            procs[f"tuner{i}"] = _spawn_worker(run_dir, port, f"tuner{i}")
+            envs[f"tuner{i}"] = worker_env(i, workers, worker_threads, gpus)
+            procs[f"tuner{i}"] = _spawn_worker(run_dir, port, f"tuner{i}", envs[f"tuner{i}"])
         write_info()
         if listen is not None:
             shown = socket.gethostname() if host in ("0.0.0.0", "::") else host
@@ -509,7 +682,8 @@ def serve(tuner, *, run_dir, dataset, space, objective, epochs, patience, batch_
                 if trial_id is not None and replacements < workers:
                     replacements += 1
                     new_id = f"tuner{workers + replacements - 1}"
-                    procs[new_id] = _spawn_worker(run_dir, port, new_id)
+                    envs[new_id] = envs[tid]
+                    procs[new_id] = _spawn_worker(run_dir, port, new_id, envs[new_id])
                 write_info()
             # remote workers: silence gives their trial away
             now = time.monotonic()
@@ -760,6 +934,7 @@ def run_worker(chief, run_dir, tuner_id=None, connect_timeout=30.0) -> int:
         raise _error(f"a worker's id must not contain 'chief' (keras-tuner would take it for "
                      f"the chief), got {tuner_id!r}")
     started = time.monotonic()
+    threads_note = _apply_threads()  # before TensorFlow runs anything in this process
     manifest, job = _load_job(run_dir, wait=connect_timeout)
     connect_timeout = max(1.0, connect_timeout - (time.monotonic() - started))
 
@@ -792,8 +967,8 @@ def run_worker(chief, run_dir, tuner_id=None, connect_timeout=30.0) -> int:
                                     job["batch_size"], job["seed"], run_dir, None,
                                     tensorboard=job["tensorboard"])
 
-    print(f"nasbook worker {tuner_id}: serving the chief at {address} (pid {os.getpid()})",
-          file=sys.stderr, flush=True)
+    print(f"nasbook worker {tuner_id}: serving the chief at {address} (pid {os.getpid()}; "
+          f"{threads_note})", file=sys.stderr, flush=True)
     with runner_module.keras_tuner_patched(), _silent_protos():
         local = keras_tuner.Oracle(objective=objective, max_trials=job["max_trials"])
         tuner = runner_module.make_tuner(runner(), local, view, run_dir)

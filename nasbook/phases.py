@@ -44,7 +44,8 @@ import time
 
 import numpy as np
 
-__all__ = ["Clock", "rss_mb", "released_gradients", "frozen_heap", "COLUMNS", "PARTS"]
+__all__ = ["Clock", "rss_mb", "peak_rss_mb", "trial_by_hand", "step_costs", "released_gradients",
+           "frozen_heap", "COLUMNS", "PARTS"]
 
 # the phases that add up to total_s, in the order of a trial
 PARTS = ("build_s", "trace_s", "fit_s", "evaluate_s", "save_s", "other_s")
@@ -60,6 +61,108 @@ def rss_mb() -> float:
         with open("/proc/self/statm") as f:
             return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
     return psutil.Process().memory_info().rss / 2 ** 20
+
+
+def peak_rss_mb() -> float:
+    """The peak resident memory of this process so far, in MiB: ``resource.getrusage`` on Linux
+    (which reports KiB) and macOS (bytes); on Windows, which has no ``resource`` module,
+    psutil's ``peak_wset`` (the peak working set)."""
+    import sys
+
+    try:
+        import resource
+    except ImportError:  # Windows
+        import psutil
+
+        return psutil.Process().memory_info().peak_wset / 2 ** 20
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2 ** 20 if sys.platform == "darwin" else peak / 2 ** 10
+
+
+def trial_by_hand(build, x, y, x_val, y_val, *, epochs, batch_size=64, seed=0) -> dict:
+    """One trial taken apart by hand, in this process, with ``time.perf_counter`` around each
+    phase: the lesson version of what :class:`Clock` measures in every trial of a search.
+
+    ``build()`` returns a compiled model. Phases (seconds): ``build_s`` (clearing the Keras
+    session, seeding, ``build()``); ``trace_s`` (a first one-epoch fit, less one steady epoch:
+    the tracing); ``fit_s`` (``epochs`` further epochs, steady state); ``evaluate_s`` (the
+    validation split; its own tracing included); ``save_s`` (``model.keras`` into a temporary
+    folder). Returns those, ``total_s``, ``overhead_fraction`` (1 - fit_s / total_s),
+    ``params``, and ``peak_rss_mb_before`` / ``peak_rss_mb_after`` (:func:`peak_rss_mb`).
+    """
+    import tempfile
+    from pathlib import Path
+
+    import keras
+
+    out = {"peak_rss_mb_before": peak_rss_mb()}
+    t = time.perf_counter()
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    model = build()                                              # build and compile
+    out["build_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    model.fit(x, y, epochs=1, batch_size=batch_size, verbose=0)  # traces, then one epoch
+    first_epoch = time.perf_counter() - t
+    t = time.perf_counter()
+    model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)   # steady state
+    out["fit_s"] = time.perf_counter() - t
+    out["trace_s"] = max(first_epoch - out["fit_s"] / epochs, 0.0)    # the first epoch's extra
+    t = time.perf_counter()
+    model.evaluate(x_val, y_val, verbose=0)
+    out["evaluate_s"] = time.perf_counter() - t
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        model.save(Path(tmp) / "model.keras")
+        out["save_s"] = time.perf_counter() - t
+    parts = ("build_s", "trace_s", "fit_s", "evaluate_s", "save_s")
+    out["total_s"] = sum(out[k] for k in parts)
+    out["overhead_fraction"] = 1 - out["fit_s"] / out["total_s"]
+    out["params"] = model.count_params()
+    out["peak_rss_mb_after"] = peak_rss_mb()
+    return out
+
+
+def step_costs(build, x, y, batch_sizes, *, steps=20, devices=("/CPU:0",), seed=0):
+    """The cost of a training step at each batch size on each device, and a line through them.
+
+    For each device and batch size: a fresh ``build()`` (one trace each), one untimed
+    ``train_on_batch`` (the trace), then the median of ``steps`` timed ones (robust to other
+    programs sharing the machine). ``x``/``y`` are repeated to the largest batch. Returns
+    ``(table, fits)``: ``table`` a DataFrame indexed by (device, batch_size) with
+    ``ms_per_step`` and ``us_per_example``; ``fits`` ``{device: (step_s, example_s)}``, the
+    least-squares line ``step time = step_s + batch size * example_s`` (each clipped at 0; a
+    slope at or below 0 means the cost per example was too small to separate from the noise).
+    """
+    import keras
+    import pandas as pd
+    import tensorflow as tf
+
+    largest = max(batch_sizes)
+    x_big = np.resize(x, (largest, *np.shape(x)[1:]))
+    y_big = np.resize(y, largest)
+    rows, fits = [], {}
+    for device in devices:
+        for batch in batch_sizes:
+            with tf.device(device):
+                keras.utils.set_random_seed(seed)
+                model = build()
+                xb, yb = x_big[:batch], y_big[:batch]
+                model.train_on_batch(xb, yb)            # the first step traces; not timed
+                seconds = []
+                for _ in range(steps):
+                    t = time.perf_counter()
+                    model.train_on_batch(xb, yb)
+                    seconds.append(time.perf_counter() - t)
+            rows.append({"device": device, "batch_size": batch,
+                         "ms_per_step": 1e3 * float(np.median(seconds))})
+        mine = [r for r in rows if r["device"] == device]
+        slope, intercept = np.polyfit([r["batch_size"] for r in mine],
+                                      [r["ms_per_step"] / 1e3 for r in mine], 1)
+        fits[device] = (max(float(intercept), 0.0), max(float(slope), 0.0))
+    table = pd.DataFrame(rows).set_index(["device", "batch_size"])
+    table["us_per_example"] = 1e3 * table.ms_per_step / table.index.get_level_values(1)
+    return table, fits
 
 
 @contextlib.contextmanager

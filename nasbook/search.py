@@ -53,7 +53,15 @@ Parallel and distributed: ``workers=N`` (N > 1) trains N trials at a time in N l
 processes; this process serves the strategy's Oracle with keras-tuner's gRPC chief on 127.0.0.1
 (:mod:`nasbook.distributed`). ``listen="host:port"`` also serves workers started elsewhere with
 ``nasbook worker`` (``workers=0``: only those); there is no authentication, so keep it on a
-private network. The run directory is the same as with ``workers=1`` (this process).
+private network. The run directory has the same format as with ``workers=1`` (this process);
+the *search* is the same only for a strategy whose proposals ignore results (random search):
+evolution, Bayesian optimisation, Hyperband and the others propose trials while other trials
+still run, so they see fewer results than one process would and may propose differently.
+``worker_threads`` sets each local worker's TensorFlow threads (default: ``cores // workers``
+intra-op threads, at least 1, and 1 inter-op thread, so that N workers do not each start a
+thread per core; an int or ``(intra_op, inter_op)`` overrides, ``(0, 0)`` is TensorFlow's own
+default); with several GPUs each local worker gets one (``CUDA_VISIBLE_DEVICES``) and memory
+growth (``TF_FORCE_GPU_ALLOW_GROWTH``): :func:`nasbook.distributed.worker_env`.
 
 Several objectives: ``trial_metrics={"faithfulness": fn}`` computes ``fn(model, dataset) ->
 float`` on every trained model (at its best epoch) and records it beside Keras' metrics (in the
@@ -103,7 +111,7 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
            time_budget=None, target=None, epochs=10, early_stopping_patience=3,
            batch_size=64, run_dir="runs/search", overwrite=False, seed=0,
            max_consecutive_failures=3, progress=True, workers=1, listen=None,
-           tensorboard=True, trial_metrics=None, **strategy_options):
+           worker_threads=None, tensorboard=True, trial_metrics=None, **strategy_options):
     """Search ``space`` on ``dataset`` with a strategy; return a SearchResult read from run_dir.
 
     Args: ``dataset`` a nasbook Dataset (train split trains, validation split scores);
@@ -114,9 +122,9 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
     ``epochs``/``early_stopping_patience``/``batch_size`` per trial; ``run_dir`` (calling
     again resumes; ``overwrite=True`` starts afresh); ``seed`` (same seed, same sequence);
     ``max_consecutive_failures``; ``progress`` (a bar); ``workers`` (processes training
-    trials) and ``listen`` ("host:port" for ``nasbook worker``s elsewhere), see "Parallel and
-    distributed" above; ``tensorboard``, ``trial_metrics`` and a weighted ``objective`` (see
-    above); ``**strategy_options`` for the strategy.
+    trials), ``listen`` ("host:port" for ``nasbook worker``s elsewhere), ``worker_threads``
+    (TensorFlow threads of each local worker): "Parallel and distributed" above;
+    ``tensorboard``, ``trial_metrics``, a weighted ``objective`` (above); ``**strategy_options``.
 
     Usage: ``result = nb.search(ds, space, "random", max_trials=10, run_dir="runs/a")``
     """
@@ -127,7 +135,7 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
     _check_args(max_trials, time_budget, target, epochs, early_stopping_patience, batch_size,
                 seed, max_consecutive_failures)
     _check_dataset(dataset)
-    distributed.check_args(workers, listen)
+    distributed.check_args(workers, listen, worker_threads)  # and GPU memory growth if local
     objective, trial_metrics = _objective(objective, trial_metrics, workers, listen)
     view = SpaceView(space)
     check_space(view, dataset)
@@ -150,6 +158,7 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
                     int(seed), run_dir, bar.epoch, tensorboard=tensorboard,
                     trial_metrics=trial_metrics)
     stops = _Stops(max_trials, time_budget, target, max_consecutive_failures, objective)
+    serve = _serve(workers, listen, request, dataset, view, tensorboard, worker_threads)
     with keras_tuner_patched(), Interrupt.installed():
         try:
             tuner = make_tuner(runner, oracle, view, run_dir)
@@ -159,8 +168,7 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
                               f"({type(exc).__name__}: {exc})") from exc
         reason = "running"
         try:
-            reason = _loop(tuner, oracle, runner, bar, stops, log,
-                           _serve(workers, listen, request, dataset, view, tensorboard))
+            reason = _loop(tuner, oracle, runner, bar, stops, log, serve)
         except KeyboardInterrupt:
             reason = "interrupted"
             raise
@@ -180,7 +188,7 @@ def search(dataset, space, strategy="random", objective="val_accuracy", *, max_t
     return result
 
 
-def _serve(workers, listen, request, dataset, view, tensorboard):
+def _serve(workers, listen, request, dataset, view, tensorboard, worker_threads=None):
     """None for a search in this process; else ``serve(tuner, bar, log, objective)``, which
     hands the trials to worker processes (nasbook.distributed) and returns ``(reason, failures)``."""
     if workers == 1 and listen is None:
@@ -193,7 +201,7 @@ def _serve(workers, listen, request, dataset, view, tensorboard):
                                  space=view.space, objective=objective,
                                  patience=request["early_stopping_patience"],
                                  tensorboard=tensorboard, workers=workers, listen=listen,
-                                 log=log, bar=bar, **options)
+                                 log=log, bar=bar, worker_threads=worker_threads, **options)
     return serve
 
 

@@ -419,3 +419,14 @@ def test_chief_and_worker_command_lines(pair, tmp_path):
     assert list(result.trials.status) == ["completed"] * 2
     assert result.manifest["sessions"][-1]["chief"] == f"127.0.0.1:{port}"
     assert result.stop_reason == "max_trials reached (2 trials)"
+
+
+def test_each_worker_gets_its_share_of_the_cores(pair):
+    """By default a local worker gets cores // workers intra-op threads (at least 1) and one
+    inter-op thread; each real worker process reports what its TensorFlow was given."""
+    _, two, _, logs = pair
+    intra, inter = max(1, distributed.cpu_cores() // 2), 1
+    for tuner, log in logs.items():
+        found = re.findall(r"threads: intra-op (\d+), inter-op (\d+)", log)
+        assert found == [(str(intra), str(inter))], (tuner, log)
+    assert two.manifest["sessions"][-1]["worker_threads"] == [intra, inter]

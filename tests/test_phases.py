@@ -176,3 +176,43 @@ def test_clock_rejects_a_negative_gap_and_sums_its_phases():
     assert out["fit_s"] == pytest.approx(0.4)
     assert out["save_s"] == 0.5 and out["tuner_s"] == 5.0 and out["other_s"] > 3
     assert sum(out[k] for k in PARTS) == pytest.approx(out["total_s"], abs=1e-5)
+
+
+def test_peak_rss_is_at_least_the_current_rss():
+    # the peak so far cannot be below what the process holds now (psutil's RSS)
+    assert phases.peak_rss_mb() >= psutil.Process().memory_info().rss / 2 ** 20 - 1.0
+
+
+def _tiny_model(ds):
+    def build():
+        model = keras.Sequential([keras.Input(ds.input_shape), keras.layers.Flatten(),
+                                  keras.layers.Dense(ds.num_classes)])
+        model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return model
+    return build
+
+
+def test_trial_by_hand_adds_up(ds):
+    out = phases.trial_by_hand(_tiny_model(ds), ds.x_train, ds.y_train, ds.x_val, ds.y_val,
+                               epochs=2, batch_size=64)
+    parts = ("build_s", "trace_s", "fit_s", "evaluate_s", "save_s")
+    assert all(out[k] >= 0 for k in parts)
+    assert out["total_s"] == pytest.approx(sum(out[k] for k in parts))
+    assert out["overhead_fraction"] == pytest.approx(1 - out["fit_s"] / out["total_s"])
+    assert out["params"] == 40 * ds.num_classes + ds.num_classes
+    assert out["peak_rss_mb_after"] >= out["peak_rss_mb_before"] > 0
+
+
+def test_step_costs_table_and_line(ds):
+    table, fits = phases.step_costs(_tiny_model(ds), ds.x_train, ds.y_train, [4, 16], steps=3)
+    assert list(table.index) == [("/CPU:0", 4), ("/CPU:0", 16)]
+    assert (table.ms_per_step > 0).all()
+    ms = table.ms_per_step.to_numpy()
+    assert table.us_per_example.to_numpy() == pytest.approx(1e3 * ms / [4, 16])
+    step_s, example_s = fits["/CPU:0"]
+    # two points: the line passes through both unless a part was clipped at zero
+    slope = (ms[1] - ms[0]) / 1e3 / 12
+    if slope > 0 and ms[0] / 1e3 - 4 * slope > 0:
+        assert step_s + 4 * example_s == pytest.approx(ms[0] / 1e3)
+        assert example_s == pytest.approx(slope)
+    assert step_s >= 0 and example_s >= 0
