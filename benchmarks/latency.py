@@ -21,7 +21,6 @@ import csv
 import os
 from pathlib import Path
 
-import numpy as np
 
 COLUMNS = ["arch_id", "params", "flops", "batch", "median_ms", "iqr_ms", "cpu_median_ms",
            "cpu_iqr_ms", "rounds", "stable", "load_1min", "cpu", "intra_op_threads"]
@@ -45,7 +44,6 @@ def main(argv=None):
     tf.config.threading.set_inter_op_parallelism_threads(1)
     import keras
     import pandas as pd
-    from scipy.stats import spearmanr
 
     import nasbook as nb
     from nasbook.bench.latency import flops, machine, measure_stable
@@ -97,21 +95,17 @@ def main(argv=None):
                   f"{cv['median_ms']:.2f}), cpu {rows.cpu_median_ms.min():.3f}-"
                   f"{rows.cpu_median_ms.max():.3f} ms (cv {cv['cpu_median_ms']:.2f}), load "
                   f"{rows.load_1min.min():.1f}-{rows.load_1min.max():.1f}")
-    rng = np.random.default_rng(0)
-    for b, rows in table.groupby("batch"):
-        print(f"\nbatch {b}: {len(rows)} architectures, median latency "
-              f"{rows.median_ms.median():.3f} ms, {(~rows.stable).sum()} not stable, load "
-              f"{rows.load_1min.min():.1f}-{rows.load_1min.max():.1f}")
-        pairs = [(x, y) for y in ("median_ms", "cpu_median_ms") for x in ("params", "flops")]
-        pairs.append(("median_ms", "cpu_median_ms"))
-        for x, y in pairs:
-            rho = spearmanr(rows[x], rows[y]).statistic
-            boots = [spearmanr(*rows.iloc[idx][[x, y]].T.values).statistic
-                     for idx in rng.integers(0, len(rows), size=(args.boot, len(rows)))]
-            lo, hi = np.quantile(boots, [0.025, 0.975])
-            print(f"  Spearman rho({x}, {y}) {rho:+.3f} [{lo:+.3f}, {hi:+.3f}] "
-                  f"(95% bootstrap over architectures)")
+    from nasbook.bench.latency import correlations
 
+    figures = correlations(table, n_boot=args.boot, seed=0)
+    for b, rows in table.groupby("batch"):
+        print(f"\nbatch {b}: {len(rows)} architectures, median latency wall "
+              f"{rows.median_ms.median():.3f} ms, cpu {rows.cpu_median_ms.median():.3f} ms, "
+              f"{(~rows.stable.astype(bool)).sum()} not stable, load "
+              f"{rows.load_1min.min():.1f}-{rows.load_1min.max():.1f}")
+        for r in figures[figures.batch == b].itertuples():
+            print(f"  Spearman rho({r.x}, {r.y}) {r.rho:+.3f} [{r.low:+.3f}, {r.high:+.3f}] "
+                  f"(95% bootstrap over {r.n} architectures)")
 
 if __name__ == "__main__":
     main()

@@ -82,3 +82,60 @@ def test_latency_is_a_trial_metric_of_a_real_search(tmp_path):
     assert len(values) == 2 and (values > 0).all(), result.trials
     with pytest.raises(ValueError, match="clock"):
         latency_metric(1, clock="gpu")
+
+
+def _latency_table(n=30, seed=0):
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    flops_ = rng.integers(1_000, 100_000, n)
+    rows = []
+    for batch in (1, 256):
+        wall = flops_ * 1e-5 * batch ** 0.5 + rng.uniform(0, 1e-3, n)
+        rows.append(pd.DataFrame({"arch_id": range(n), "params": rng.permutation(flops_),
+                                  "flops": flops_, "batch": batch, "median_ms": wall,
+                                  "iqr_ms": 0.01, "cpu_median_ms": wall * 0.9,
+                                  "cpu_iqr_ms": 0.01}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_latency_correlations_recover_a_monotone_and_an_unrelated_predictor():
+    from nasbook.bench.latency import correlations
+
+    figures = correlations(_latency_table(), n_boot=200)
+    by = figures.set_index(["batch", "x", "y"])["rho"]
+    assert by[(1, "flops", "cpu_median_ms")] > 0.95            # latency ~ FLOPs here
+    assert abs(by[(1, "params", "median_ms")]) < 0.5            # params shuffled: unrelated
+    assert by[(256, "median_ms", "cpu_median_ms")] == pytest.approx(1.0)
+    assert (figures["low"] <= figures["rho"] + 1e-12).all()
+    assert (figures["rho"] <= figures["high"] + 1e-12).all()
+
+
+def test_the_latency_table_joins_the_benchmark_and_refuses_what_it_lacks(tmp_path):
+    import hashlib
+
+    import pandas as pd
+
+    from nasbook.bench.latency import load_latency, with_latency
+    from nasbook.bench.table import BenchmarkError
+
+    lat = _latency_table()
+    table = pd.DataFrame({"arch_id": [0, 0, 5], "seed": [0, 1, 0], "val_accuracy": 0.5})
+    joined = with_latency(table, lat, batch=1, clock="wall")
+    expected = lat[lat.batch == 1].set_index("arch_id").loc[[0, 0, 5], "median_ms"].to_numpy()
+    assert joined["latency_ms"].tolist() == pytest.approx(expected.tolist())
+    with pytest.raises(ValueError, match="no latency for architectures \\[99\\]"):
+        with_latency(pd.DataFrame({"arch_id": [99]}), lat)
+    with pytest.raises(ValueError, match="batch 8"):
+        with_latency(table, lat, batch=8)
+    with pytest.raises(ValueError, match="clock"):
+        with_latency(table, lat, clock="gpu")
+    path = tmp_path / "lat.csv"
+    lat.to_csv(path, index=False)
+    (tmp_path / "lat.csv.sha256").write_text(
+        hashlib.sha256(path.read_bytes()).hexdigest() + "  lat.csv\n")
+    assert len(load_latency(path)) == len(lat)
+    path.write_text(path.read_text().replace("256", "255", 1))
+    with pytest.raises(BenchmarkError, match="SHA-256"):
+        load_latency(path)

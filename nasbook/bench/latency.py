@@ -27,10 +27,12 @@ from __future__ import annotations
 import os
 import platform
 import time
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["measure", "measure_stable", "flops", "machine", "latency_metric"]
+__all__ = ["measure", "measure_stable", "flops", "machine", "latency_metric", "load_latency",
+           "latency_path", "with_latency", "correlations", "CLOCKS"]
 
 
 def machine() -> dict:
@@ -126,3 +128,85 @@ def latency_metric(batch_size: int = 1, *, repeats: int = 20, clock: str = "wall
 
     latency_ms.__name__ = f"latency_ms_batch{batch_size}_{clock}"
     return latency_ms
+
+
+# --- the shipped latency table of the 324 benchmark architectures -------------------------------
+
+LATENCY_COLUMNS = ("arch_id", "params", "flops", "batch", "median_ms", "iqr_ms",
+                   "cpu_median_ms", "cpu_iqr_ms")
+CLOCKS = {"wall": "median_ms", "cpu": "cpu_median_ms"}
+
+
+def latency_path():
+    """Where the latency table ships (package data ``nasbook.tables``)."""
+    from nasbook.bench.table import TABLE_PATH
+
+    return TABLE_PATH.with_name("mnist1d_latency.csv")
+
+
+def load_latency(path=None, *, verify=True):
+    """The measured latency of every benchmark architecture (``benchmarks/latency.py``): one
+    row per (``arch_id``, ``batch``) with ``params``, ``flops``, the wall-clock and CPU-time
+    medians and IQRs in ms, the rounds, the load and the CPU; SHA-256 checked as for
+    :func:`nasbook.bench.load`.
+
+    Usage: ``lat = nb.bench.load_latency(); lat[lat.batch == 1]``"""
+    import pandas as pd
+
+    from nasbook.bench.table import BenchmarkError, _check
+
+    path = latency_path() if path is None else Path(path)
+    _check(path, verify, "`python benchmarks/latency.py --out FILE`")
+    table = pd.read_csv(path)
+    missing = [c for c in LATENCY_COLUMNS if c not in table.columns]
+    if missing:
+        raise BenchmarkError(f"{path} lacks the columns {missing}")
+    return table.sort_values(["arch_id", "batch"], kind="stable").reset_index(drop=True)
+
+
+def with_latency(table, latency, *, batch=1, clock="cpu"):
+    """A copy of a benchmark ``table`` with ``latency_ms`` (the ``clock`` median at ``batch``)
+    and ``flops`` of each row's architecture, for objectives such as
+    ``[("val_accuracy", "max"), ("latency_ms", "min")]``.
+
+    Usage: ``t = with_latency(nb.bench.load(), nb.bench.load_latency(), batch=1)``"""
+    if clock not in CLOCKS:
+        raise ValueError(f"clock must be one of {sorted(CLOCKS)}, got {clock!r}")
+    rows = latency[latency["batch"] == batch]
+    if rows.empty:
+        raise ValueError(f"no latency measured at batch {batch}; batches: "
+                         f"{sorted(latency['batch'].unique())}")
+    by_arch = rows.set_index("arch_id")
+    missing = sorted(set(table["arch_id"]) - set(by_arch.index))
+    if missing:
+        raise ValueError(f"no latency for architectures {missing[:5]}"
+                         f"{' ...' if len(missing) > 5 else ''}")
+    out = table.copy()
+    out["latency_ms"] = out["arch_id"].map(by_arch[CLOCKS[clock]]).astype(float)
+    out["flops"] = out["arch_id"].map(by_arch["flops"]).astype(float)
+    return out
+
+
+def correlations(latency, *, n_boot=1000, seed=0, level=0.95):
+    """Spearman's rho of params and of FLOPs with each clock's latency, and of the two clocks
+    with each other, per batch size, with percentile-bootstrap intervals over architectures:
+    HW-NAS-Bench's "do FLOPs predict latency?" on this space. One row per (batch, x, y).
+
+    Usage: ``correlations(nb.bench.load_latency(), n_boot=2000)``"""
+    import pandas as pd
+    from scipy.stats import spearmanr
+
+    pairs = [(x, y) for y in CLOCKS.values() for x in ("params", "flops")]
+    pairs.append(tuple(CLOCKS.values()))
+    rng = np.random.default_rng(seed)
+    rows = []
+    for batch, part in latency.groupby("batch"):
+        idx = rng.integers(0, len(part), size=(n_boot, len(part)))
+        for x, y in pairs:
+            a, b = part[x].to_numpy(float), part[y].to_numpy(float)
+            boots = [spearmanr(a[i], b[i]).statistic for i in idx]
+            low, high = np.nanquantile(boots, [(1 - level) / 2, (1 + level) / 2])
+            rows.append({"batch": int(batch), "x": x, "y": y, "n": len(part),
+                         "rho": float(spearmanr(a, b).statistic), "low": float(low),
+                         "high": float(high)})
+    return pd.DataFrame(rows)
