@@ -24,9 +24,10 @@ from nasbook.exercises.efficient import *   # noqa: F401,F403  notebook 11
 from nasbook.exercises.explainable import *  # noqa: F401,F403  notebook 12
 from nasbook.exercises.scaling import *     # noqa: F401,F403  notebook 13
 from nasbook.exercises.claims import *      # noqa: F401,F403  notebook 14
+from nasbook.exercises.transfer import *    # noqa: F401,F403  notebook 15
 from nasbook.exercises import (anova, basics, claims, efficient, explain, explainable, formulas,
-                               scaling)
+                               scaling, transfer)
 
 __all__ = ["Verdict", *basics.__all__, *formulas.__all__, *explain.__all__, *anova.__all__,
            *efficient.__all__, *explainable.__all__, *scaling.__all__,
-           *claims.__all__]
+           *claims.__all__, *transfer.__all__]

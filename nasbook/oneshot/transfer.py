@@ -47,7 +47,8 @@ def runs(source="original", targets=("near",), *, seeds=(1, 2, 3), epochs=(10, 3
     scratch on the target; score every sub-network on the target's validation split. One row
     per (target, seed, arm, epochs, arch_id): ``score``, the arm's ``cpu_s`` on the target (for
     ``zero-shot``: scoring only) and ``source_cpu_s`` (the pretrained supernet's training).
-    ``targets``: one task (or Dataset) or several; the source supernet is trained once per seed.
+    ``targets``: one task (or Dataset) or several, or ``{name: Dataset}``; the source supernet
+    is trained once per seed.
 
     Usage: ``runs("original", ("near", "far"), seeds=(1, 2), epochs=(10,))``
     """
@@ -56,6 +57,10 @@ def runs(source="original", targets=("near",), *, seeds=(1, 2, 3), epochs=(10, 3
 
     if isinstance(targets, str) or hasattr(targets, "x_train"):
         targets = (targets,)
+    if isinstance(targets, dict):
+        names, targets = list(targets), list(targets.values())
+    else:
+        names = [t if isinstance(t, str) else f"target_{i}" for i, t in enumerate(targets)]
     seeds = [int(s) for s in seeds]
     epochs = [int(k) for k in epochs]
     if not seeds or not epochs or min(epochs) < 1 or not targets:
@@ -65,10 +70,9 @@ def runs(source="original", targets=("near",), *, seeds=(1, 2, 3), epochs=(10, 3
     if tuned:
         raise ValueError(f"seed(s) {tuned} tuned the supernet recipe (TUNING_SEEDS); judge "
                          f"on other seeds")
-    if isinstance(source, str) and source in targets:
+    if isinstance(source, str) and source in names:
         raise ValueError(f"{source!r} is the source and a target: pick two tasks")
     src = _dataset(source)
-    names = [t if isinstance(t, str) else f"target_{i}" for i, t in enumerate(targets)]
     frames = []
 
     def keep(scores, target, seed, arm, k, cpu, source_cpu):
