@@ -125,3 +125,10 @@ def test_transfer_compare_and_its_paired_verdicts():
     assert ("warm_start", "evolution") in pairs and ("random", "evolution") in pairs
     assert ("evolution", "random") not in pairs and len(v) == 2 * 7
     assert set(v.verdict) <= {"met", "not shown", "missed"} and (v.n == 4).all()
+    assert not ((v.verdict == "met") & (v.verdict_worse == "met")).any()
+    lines = nb.bench.transfer_lines(v)
+    assert len(lines) == len(v) and lines[0].startswith("45 epochs (3 evaluations): ")
+    # warm start (A's best first, B's best) beats random at 3 evaluations unless random
+    # also found it: a tie is never "lower"
+    row = v[(v.a == "warm_start") & (v.b == "random") & (v.cumulative_epochs == 45)].iloc[0]
+    assert row.difference <= 0 and row.verdict_worse == "missed"

@@ -33,7 +33,7 @@ from nasbook.bench.space import DECISIONS, RECIPE
 
 __all__ = ["Correlation", "rank_correlation", "noise_ceiling", "anova_side_by_side",
            "TransferRegret", "transfer_regret", "transfer_options", "transfer_compare",
-           "transfer_verdicts", "TRANSFER_LABELS"]
+           "transfer_verdicts", "transfer_lines", "TRANSFER_LABELS"]
 
 
 @dataclass(frozen=True)
@@ -263,10 +263,13 @@ def transfer_compare(table_a, table_b, budget=100, seeds=100, *, k=10, populatio
 
 def transfer_verdicts(frame, at, *, against=("evolution", "random"), level=0.95,
                       what="") -> pd.DataFrame:
-    """Paired comparisons (:func:`~nasbook.bench.paired_comparison`, lower regret is better)
-    of every strategy of ``frame`` against each of ``against``, at each cost ``at`` (epochs
-    trained, :data:`RECIPE` ``["epochs"]`` per architecture), pairing runs by seed. One row
-    per (cost, pair) with ``cumulative_epochs`` and ``evaluations`` in front.
+    """Paired comparisons (:func:`~nasbook.bench.paired_comparison`) of every strategy of
+    ``frame`` against each of ``against``, at each cost ``at`` (epochs trained,
+    :data:`RECIPE` ``["epochs"]`` per architecture), pairing runs by seed. Both claims are
+    judged: ``verdict`` on "a has lower regret than b" (transfer helps) and ``verdict_worse``
+    on "a has higher regret than b" (it hurts); at most one can be met. One row per (cost,
+    pair) with ``cumulative_epochs`` and ``evaluations`` in front; :func:`transfer_lines`
+    prints them.
 
     Usage: ``nb.bench.transfer_verdicts(frame, at=(150, 375, 750, 1500))``
     """
@@ -280,9 +283,32 @@ def transfer_verdicts(frame, at, *, against=("evolution", "random"), level=0.95,
         # every strategy against each baseline; two baselines compared once (later - earlier)
         pairs = [(s, b) for i, b in enumerate(baselines) for s in wide.columns
                  if s != b and s not in baselines[:i]]
-        table = paired_comparison(wide, pairs, better="lower", level=level,
-                                  what=what or f"regret at {cost:g} epochs")
+        label = what or f"regret at {cost:g} epochs"
+        table = paired_comparison(wide, pairs, better="lower", level=level, what=label)
+        worse = paired_comparison(wide, pairs, better="higher", level=level, what=label)
+        table["verdict_worse"], table["bound_worse"] = worse["verdict"], worse["bound"]
         table.insert(0, "evaluations", cost / RECIPE["epochs"])
         table.insert(0, "cumulative_epochs", cost)
         rows.append(table)
-    return pd.concat(rows, ignore_index=True)
+    out = pd.concat(rows, ignore_index=True)
+    out.attrs["level"] = level
+    return out
+
+
+def transfer_lines(verdicts) -> list:
+    """One printed line per row of :func:`transfer_verdicts`: the paired difference of
+    regrets with its two-sided interval, and the verdicts on "lower" and on "higher" with the
+    one-sided bounds that decide them (at ``level`` 0.95: the ends of the two-sided 90%
+    interval).
+
+    Usage: ``print(*nb.bench.transfer_lines(nb.bench.transfer_verdicts(f, 375)), sep="\\n")``
+    """
+    lines, level = [], verdicts.attrs.get("level", 0.95)
+    for r in verdicts.itertuples(index=False):
+        lines.append(f"{r.cumulative_epochs:g} epochs ({r.evaluations:g} evaluations): "
+                     f"{r.a} - {r.b} regret {r.difference:+.4f} (n = {r.n} seeds, paired t "
+                     f"{level:.0%} [{r.low:+.4f}, {r.high:+.4f}], p = {r.p_value:.3g}); "
+                     f"{r.a} lower: {r.verdict.upper()} (one-sided {level:.0%} upper bound "
+                     f"{r.bound:+.4f}); {r.a} higher: {r.verdict_worse.upper()} (lower bound "
+                     f"{r.bound_worse:+.4f})")
+    return lines
