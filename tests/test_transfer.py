@@ -132,3 +132,17 @@ def test_transfer_compare_and_its_paired_verdicts():
     # also found it: a tie is never "lower"
     row = v[(v.a == "warm_start") & (v.b == "random") & (v.cumulative_epochs == 45)].iloc[0]
     assert row.difference <= 0 and row.verdict_worse == "missed"
+
+
+@pytest.mark.parametrize("task", ["near", "far"])
+def test_the_shipped_task_tables_transfer_from_the_original(task, table):
+    if not nb.bench.task_path(task).exists():
+        pytest.skip(f"the {task} task's table is not shipped yet "
+                    f"(data/{nb.bench.task_path(task).name}); it is being built")
+    other = nb.bench.load(task=task)
+    c = nb.bench.rank_correlation(table, other, n_boot=20)
+    assert c.n == 324 and -1 <= c.tau_low <= c.tau <= c.tau_high <= 1
+    side = nb.bench.anova_side_by_side({"original": table, task: other})
+    assert side.sum().to_numpy() == pytest.approx([1.0, 1.0])
+    r = nb.bench.transfer_regret(table, other)
+    assert 0 <= r.regret and r.rank_on_b >= 1
