@@ -236,3 +236,17 @@ def test_paired_comparison_is_scipys_paired_t_test_with_a_verdict_per_pair():
         nb.bench.paired_comparison(per_seed, pairs=[("good", "nope")])
     with pytest.raises(ValueError, match="better must be"):
         nb.bench.paired_comparison(per_seed, against="random", better="smaller")
+
+
+def test_random_search_and_hyperband_of_one_seed_draw_the_same_architectures():
+    # keras-tuner's random stream: with the same seed, Hyperband's new architectures come in
+    # the order random search draws them, so their comparison by seed is a real pairing
+    table = nb.bench.load()
+    frame = nb.bench.compare(["random", "hyperband"], budget=60, seeds=2, table=table)
+    names = list(nb.bench.DECISIONS)
+    for seed in range(2):
+        drawn = {s: list(dict.fromkeys(
+            frame[(frame.strategy == s) & (frame.seed == seed)][names].itertuples(
+                index=False, name=None))) for s in ("random", "hyperband")}
+        assert len(drawn["hyperband"]) > 30
+        assert drawn["hyperband"] == drawn["random"][:len(drawn["hyperband"])]

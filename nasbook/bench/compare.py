@@ -341,8 +341,11 @@ def paired_comparison(per_seed, pairs=None, *, against=None, better="higher", le
     tie included: equal is not better).
 
     What pairs the figures is the row: the seed. Two methods applied to the same search share
-    its trials (a real pairing); two strategies run with the same seed number share nothing
-    but the number, and the paired test is then as valid as an unpaired one, no more powerful.
+    its trials (a real pairing). Two strategies run with the same seed number may share draws:
+    random search and Hyperband both draw from keras-tuner's random stream, so with one seed
+    Hyperband's new architectures come in the order random search draws them (a real pairing
+    too); strategies that propose differently (evolution, REINFORCE, greedy) share only the
+    number, and the paired test is then as valid as an unpaired one, no more powerful.
 
     ``pairs``: a list of ``(a, b)``; or ``against=b`` for every other column against ``b``.
     Returns one row per pair: a, b, claim, n (pairs), mean_a, mean_b, difference, low, high
