@@ -20,11 +20,19 @@ the goal).
 Seeds: the supernets' recipe (learning rates, ENAS' controller rate, BatchNorm recalibration)
 was tuned against the test truth on seed 0 (``nasbook.oneshot.TUNING_SEEDS``), so the
 supernets are judged on seeds 1-5 by default; a run that includes a tuning seed says so and
-leaves it out of the verdicts.
+leaves it out of the verdicts. Because the recipe was tuned on the truth, the goal's method is
+also trained with the untuned learning rate (the benchmark recipe's 3e-3, before tuning chose
+1e-3) on the judged seeds, and its goal verdict printed beside the tuned one.
+
+Two model answers of notebook 11 are computed here: every proxy again with a batch of 128
+examples (exercise 5: how each proxy's ranking moves, and jacob_cov's zero eigenvalues), and
+every two-proxy ensemble, one chosen by validation on the first proxy seed and judged on the
+others, beside the pair the test truth would choose (exercise 6: how optimistic that is).
 
 Usage: .venv/bin/python benchmarks/efficiency_audit.py [--methods uniform enas darts]
        [--seeds 1 2 3 4 5] [--proxy-seeds 1 2 3] [--epochs N] [--search-seeds 100]
-       [--boot 1000] [--danger-seeds 50] [--no-supernet] [--skip-search] [--quick]
+       [--boot 1000] [--danger-seeds 50] [--no-supernet] [--no-untuned] [--no-batch-check]
+       [--skip-search] [--quick]
 """
 import argparse
 import functools
@@ -49,6 +57,9 @@ ENSEMBLE = "ensemble (mean rank of all 7)"   # declared before the first audit
 # against the test truth): the ensemble; synflow, the proxy Abdelfattah et al. 2021 found
 # strongest and used inside their searches; the goal's method, on the first judged seed.
 SCREEN_PROXIES = (ENSEMBLE, "synflow")
+UNTUNED = f"{GOAL_METHOD} untuned (lr {nb.bench.RECIPE['learning_rate']:g})"
+BIG_BATCH = 128         # exercise 5: the proxies with a batch larger than the 40 input values
+SPECTRUM_ARCH = 100     # ... and jacob_cov's eigenvalues for this architecture
 
 
 def _machine():
@@ -76,21 +87,23 @@ def _proxies(seeds):
     return out
 
 
-def _supernets(methods, seeds, quick, epochs=None):
+def _supernets(methods, seeds, quick, epochs=None, untuned_seeds=()):
     from nasbook import oneshot
 
     ds = nb.load_dataset("mnist1d", seed=nb.bench.RECIPE["split_seed"],
                          val_fraction=nb.bench.RECIPE["val_fraction"])
     out = {}
-    for method in methods:
-        for seed in seeds:
-            n = 1 if quick else epochs   # None: the method's own full-mode default
-            run = oneshot.train_supernet(method, ds, seed=seed, progress=False,
-                                         **({"epochs": n} if n else {}))
-            out[method, seed] = run
-            print(f"  {method} seed {seed}: {run.epochs} epochs, {run.wall_time_s:.0f} s wall, "
-                  f"{run.cpu_time_s:.0f} s CPU (training + scoring all 324; load average "
-                  f"{_load():.1f}), derived {run.derived}", flush=True)
+    jobs = [(m, m, s, {}) for m in methods for s in seeds]
+    jobs += [(UNTUNED, GOAL_METHOD, s, {"learning_rate": nb.bench.RECIPE["learning_rate"]})
+             for s in untuned_seeds]
+    for name, method, seed, options in jobs:
+        n = 1 if quick else epochs   # None: the method's own full-mode default
+        run = oneshot.train_supernet(method, ds, seed=seed, progress=False,
+                                     **({"epochs": n} if n else {}), **options)
+        out[name, seed] = run
+        print(f"  {name} seed {seed}: {run.epochs} epochs, {run.wall_time_s:.0f} s wall, "
+              f"{run.cpu_time_s:.0f} s CPU (training + scoring all 324; load average "
+              f"{_load():.1f}), derived {run.derived}", flush=True)
     return out
 
 
@@ -113,6 +126,10 @@ def main():
     parser.add_argument("--epochs", type=int, default=None,
                         help="supernet epochs for every method (default: each method's own)")
     parser.add_argument("--no-supernet", action="store_true", help="proxies only")
+    parser.add_argument("--no-untuned", action="store_true",
+                        help=f"do not train {UNTUNED} on the judged seeds")
+    parser.add_argument("--no-batch-check", action="store_true",
+                        help=f"do not compute the proxies again with a batch of {BIG_BATCH}")
     parser.add_argument("--skip-search", action="store_true",
                         help="audit only: no searches at equal cost, no pruning-danger study")
     parser.add_argument("--quick", action="store_true", help="tiny budgets, to test the script")
@@ -127,7 +144,9 @@ def main():
     print(f"ran: methods={args.methods} seeds={args.seeds} proxy_seeds={args.proxy_seeds} "
           f"search_seeds={args.search_seeds} boot={args.boot} danger_seeds={args.danger_seeds} "
           f"quick={args.quick} supernet_epochs={args.epochs or 'method default'} "
-          f"skip_search={args.skip_search} supernet={'off' if args.no_supernet else 'on'}")
+          f"skip_search={args.skip_search} supernet={'off' if args.no_supernet else 'on'} "
+          f"untuned={'off' if args.no_untuned else 'on'} "
+          f"batch_check={'off' if args.no_batch_check else BIG_BATCH}")
     tuned = sorted(set(args.seeds) & set(oneshot.TUNING_SEEDS))
     judged = [s for s in args.seeds if s not in oneshot.TUNING_SEEDS]
     if tuned:
@@ -153,7 +172,8 @@ def main():
         print("\nsupernet: skipped (--no-supernet)")
     else:
         print("\nsupernet training (mnist1d train split; scored on validation):", flush=True)
-        runs = _supernets(args.methods, args.seeds, args.quick, args.epochs)
+        untuned = [] if args.no_untuned or GOAL_METHOD not in args.methods else judged
+        runs = _supernets(args.methods, args.seeds, args.quick, args.epochs, untuned)
         for (method, seed), run in runs.items():
             estimators[method, seed] = run.scores.set_index("arch_id")["score"]
             wall[method, seed], cpu[method, seed] = run.wall_time_s, run.cpu_time_s
@@ -178,7 +198,8 @@ def main():
     print(f"random search, same trainings: regret top1 {rows['random_top1'].iloc[0]:.3f}, best "
           f"of 10 by validation {rows['random_top10'].iloc[0]:.3f} (exact expectations)")
 
-    names = [*proxies.PROXIES, ENSEMBLE, *([m for m in args.methods] if runs else [])]
+    names = [*proxies.PROXIES, ENSEMBLE, *([m for m in args.methods] if runs else []),
+             *([UNTUNED] if (UNTUNED, judged[0] if judged else None) in runs else [])]
     judged_rows = rows[[not (n in args.methods and s in oneshot.TUNING_SEEDS)
                         for n, s in rows.index]]
     over = audit.across_seeds(judged_rows, order=names)
@@ -251,6 +272,9 @@ def main():
     print("\nmean rank percentile of architectures with each value (0.5 = indifferent)")
     print(prefs.round(2).to_string())
 
+    _pairs(by_seed, t)
+    if not args.no_batch_check:
+        _batch_check(args, by_seed, t)
     if args.skip_search:
         print("\nsearches at equal cost and pruning danger: skipped (--skip-search)")
     else:
@@ -300,15 +324,12 @@ def _searches(args, estimators, cpu, runs, judged, t, table):
           + ", ".join(f"{k}: {v:.0%}" for k, v in kept.items() if k not in ("random",
                                                                            "evolution")))
     paired = cheap.paired_regret(long, at=list(COSTS), baseline="evolution")
-    print("\nregret minus evolution's, paired by seed (negative: better than evolution; paired "
-          "t 95% interval and p)")
-    width = max(len(label) for label, _ in paired.index)
-    for (label, cost), r in paired.iterrows():
-        if not r["pairs"]:
-            print(f"  {label:<{width}} {cost:>5g} s: not started")
-            continue
-        print(f"  {label:<{width}} {cost:>5g} s: {r['difference']:+.4f} [{r['low']:+.4f}, "
-              f"{r['high']:+.4f}], p = {r['p_value']:.2g}, n = {int(r['pairs'])}")
+    print("\nregret minus evolution's, paired by seed (negative: lower regret than evolution; "
+          "paired t 95% interval, p and n), and the verdicts (nb.stats.verdict of the paired "
+          "differences, one-sided 95% bound) on two claims fixed in advance: lower regret than "
+          "evolution, higher regret than evolution (neither shows 'the same')")
+    for line in cheap.verdict_lines(paired):
+        print("  " + line)
 
     # --- 7. the danger of pruning -------------------------------------------------------------
     danger = cheap.pruning_danger(samples=(10, 20, 40), sources=("random", "evolution"), fix=2,
@@ -317,8 +338,81 @@ def _searches(args, estimators, cpu, runs, judged, t, table):
           f"their best sampled value; share of {args.danger_seeds} runs that remove the true "
           f"best (Wilson 95% interval) and that remove every top-1% architecture. The evolution "
           f"sample is the n trials after its random initial population of {cheap.FILL}; "
-          f"p_vs_random: Fisher's exact test against the random sample of the same size")
+          f"p_vs_random: Fisher's exact test against the random sample of the same size; "
+          f"p_vs_10: against the 10-architecture sample of the same source (two-sided)")
     print(danger.round(3).to_string(index=False))
+    for row in danger.itertuples():
+        if row.sample != 10:
+            small = danger[(danger.source == row.source) & (danger["sample"] == 10)].iloc[0]
+            print(f"  {row.source} {row.sample} vs {row.source} 10: removes the best in "
+                  f"{round(row.removes_best * row.runs)} of {row.runs} vs "
+                  f"{round(small.removes_best * small.runs)} of {small.runs} runs; Fisher's exact "
+                  f"test, two-sided p = {row.p_vs_10:.3g}")
+
+
+def _pairs(by_seed, t):
+    # --- exercise 6 of notebook 11: an ensemble of two proxies, chosen before it is judged ---
+    frames = {seed: f for seed, (f, _, _) in by_seed.items()}
+    pairs = audit.pair_ensembles(frames, t)
+    seeds = list(frames)
+    select, judge = seeds[0], seeds[1:] or seeds
+    chosen = pairs[pairs.seed == select].sort_values("kendall_val").iloc[-1].pair
+    wide = pairs.pivot(index="seed", columns="pair", values="kendall_test")
+    by_test = wide.loc[judge].mean().sort_values()
+    oracle = by_test.index[-1]
+    ensemble = pd.Series({s: audit.correlations(audit.mean_rank(f, list(proxies.PROXIES)),
+                                                 t)["kendall_test"] for s, f in frames.items()})
+    print(f"\nensembles of two proxies ({wide.shape[1]} pairs; Kendall tau with mean test "
+          f"accuracy, mean over proxy seeds {judge}): chosen by its tau with mean VALIDATION "
+          f"accuracy on proxy seed {select} (a rule fixed before looking at the test truth), "
+          f"judged on the other seeds")
+    print(f"  chosen by validation on seed {select}: {chosen}, tau "
+          f"{wide.loc[judge, chosen].mean():.3f}; rank {list(by_test.index[::-1]).index(chosen) + 1}"
+          f" of {len(by_test)} by test")
+    print(f"  chosen by the test truth on the same seeds (selection on the truth): {oracle}, tau "
+          f"{by_test[oracle]:.3f}: optimistic by {by_test[oracle] - by_test[chosen]:+.3f} over "
+          f"the validation choice; the median pair {by_test.median():.3f}")
+    for name in dict.fromkeys([chosen, oracle]):
+        print("  " + str(nb.stats.paired_difference(
+            wide.loc[judge, name], ensemble.loc[judge],
+            what=f"{name} - {ENSEMBLE}, Kendall tau, proxy seeds {judge}")))
+    print("  " + str(nb.stats.verdict(wide.loc[judge, chosen] - ensemble.loc[judge], 0.0,
+                                      what=f"{chosen} (chosen by validation) above {ENSEMBLE}")))
+
+
+def _batch_check(args, by_seed, t):
+    # --- exercise 5 of notebook 11: the proxies with a batch of 128 instead of 32 -----------
+    import keras
+    from scipy.stats import spearmanr
+
+    print(f"\nthe proxies again with a batch of {BIG_BATCH} (same initialisation seeds, each "
+          f"seed's own draw of {BIG_BATCH} training examples): Spearman rho between the "
+          f"architectures' scores at 32 and at {BIG_BATCH}, and each Kendall tau with mean test "
+          f"accuracy (32 -> {BIG_BATCH})")
+    rows = {}
+    for seed, (small, _, _) in by_seed.items():
+        big = proxies.compute(batch=proxies.one_batch(size=BIG_BATCH, seed=seed), seed=seed,
+                              progress=False).set_index("arch_id")
+        for p in proxies.PROXIES:
+            rows[p, seed] = {
+                "rho 32 vs 128": spearmanr(small[p], big.loc[small.index, p]).statistic,
+                "tau at 32": audit.correlations(small[p], t)["kendall_test"],
+                f"tau at {BIG_BATCH}": audit.correlations(big[p], t)["kendall_test"]}
+        print(f"  seed {seed}: {big.attrs['cpu_time_s']:.0f} s CPU", flush=True)
+    frame = pd.DataFrame(rows).T
+    frame.index.names = ["proxy", "seed"]
+    print(frame.round(3).unstack("seed").loc[list(proxies.PROXIES)].to_string())
+    config = dict(nb.bench.all_configs()[SPECTRUM_ARCH])
+    for size in (32, BIG_BATCH):
+        keras.utils.set_random_seed(args.proxy_seeds[0])
+        model = nb.bench.bench_space().build_model(config)
+        x, _ = proxies.one_batch(size=size, seed=args.proxy_seeds[0])
+        lam = proxies.jacob_cov_spectrum(model, x)
+        zero = int(np.sum(np.abs(lam) < 1e-8))
+        print(f"  jacob_cov of architecture {SPECTRUM_ARCH} ({config}), batch {size}: "
+              f"{len(lam)} eigenvalues, {zero} of them below 1e-8 (input of {x.shape[1]} values: "
+              f"rank at most {x.shape[1] - 1}); each zero adds -(log k + 1/k) = "
+              f"{-(np.log(proxies.JACOB_K) + 1 / proxies.JACOB_K):.1f} to the score")
 
 
 def _goals(args, by_seed, rows, judged_rows, runs, judged):
@@ -349,6 +443,20 @@ def _goals(args, by_seed, rows, judged_rows, runs, judged):
         both = "MET" if tau.met and top.met else ("MISSED" if "missed" in (tau.word, top.word)
                                                   else "NOT SHOWN")
         print(f"  weight-sharing goal (both parts): {both}")
+        if UNTUNED in judged_rows.index.get_level_values(0):
+            part = judged_rows.loc[UNTUNED]
+            print(f"  the same goal with the untuned learning rate (the recipe was tuned on seed "
+                  f"0's test truth; this is what the untuned recipe gives):")
+            print("  " + str(nb.stats.verdict(part["kendall_test"], GOAL_TAU,
+                                              what=f"{UNTUNED}, Kendall tau (seeds "
+                                                   f"{list(part.index)})")))
+            print("  " + str(nb.stats.verdict(part["top1_percentile"], GOAL_TOP, better="lower",
+                                              what=f"{UNTUNED}, share of the space above its "
+                                                   f"top-1 pick")))
+            tuned = judged_rows.loc[GOAL_METHOD, "kendall_test"]
+            print("  " + str(nb.stats.paired_difference(
+                tuned, part["kendall_test"].reindex(tuned.index),
+                what=f"{GOAL_METHOD} (tuned lr) - untuned, Kendall tau")))
     else:
         print("  weight-sharing goal: NOT MEASURED (no judged supernet seed in this run)")
 
