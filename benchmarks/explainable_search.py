@@ -18,6 +18,12 @@ order's on the same model and inputs, the primary form, and ``ig_deletion_ratio`
 deletion AUC mostly measures the model's confidence. Without ``--join`` the default is a
 STAND-IN, labelled as such: accuracy vs model size, log10(parameter count) minimised.
 
+A baseline-relative second objective (``<method>_<curve>_vs_random`` or ``_ratio``) carries the
+random order's AUC, which ranks the architectures like accuracy does; so the script also prints
+its **no-information front**: the same form built from one constant (the method's mean AUC) in
+place of the method's AUC, that is from the random AUC alone, and how many architectures the
+two fronts share. A front equal to its no-information front is a front of confidence.
+
 ``--seed 0`` (the default) uses one training run per architecture, that seed's rows, as
 notebook 12 does; ``--seed all`` the mean over the table's seeds. The four searches are
 ``nb.bench.pareto.strategy_runs`` (every evolution with ``--population`` members; 12 by
@@ -67,6 +73,30 @@ def parse_objectives(texts):
         name, _, direction = text.partition(":")
         pairs.append((name, direction or "max"))
     return nb.strategies.nsga2.check_objectives(pairs)
+
+
+def no_information_front(table, objectives, front):
+    """Print the front of the second objective rebuilt from no information (the method's mean
+    AUC in place of its AUC), when that objective is a form against the random order."""
+    name, direction = objectives[1]
+    for suffix, build in (("_vs_random", lambda c, r: c - r), ("_ratio", lambda c, r: c / r)):
+        if not name.endswith(suffix):
+            continue
+        stem = name[: -len(suffix)]                     # e.g. ig_deletion
+        auc, base = f"{stem}_auc", f"random_{stem.split('_', 1)[1]}_auc"
+        if auc not in table or base not in table:
+            return
+        points = table.assign(no_information=build(table[auc].mean(), table[base]))
+        null = nb.bench.pareto_front(points, [objectives[0], ("no_information", direction)])
+        keys = list(nb.bench.DECISIONS)
+        shared = len(null[keys].merge(front[keys], on=keys))
+        ids = sorted(int(a) for a in null.merge(table[["arch_id", *keys]].drop_duplicates(),
+                                                on=keys).arch_id)
+        print(f"no-information front ({auc} replaced by its mean, {table[auc].mean():.4f}, "
+              f"then {suffix[1:]} with {base}): {len(null)} architectures {ids}, {shared} of "
+              f"them on the front above"
+              + (": the front is that of the random order's AUC, of confidence"
+                 if shared == len(null) == len(front) else ""))
 
 
 def main():
@@ -122,6 +152,7 @@ def main():
     print(shown.to_string(index=False, float_format="%.4f"))
     print(f"{int(reach.sum())} of {len(front)} front points are supported (vertices of the "
           f"front's convex hull): the only ones a weighted sum can reach, whatever its weights")
+    no_information_front(table, objectives, front)
     print(f"scalarised evolution maximises {' + '.join(f'{w:.4g}*{n}' for n, w in weights.items())}"
           f" (weights: {how})\n", flush=True)
 

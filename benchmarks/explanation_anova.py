@@ -15,18 +15,32 @@ scored on 200 test examples; seed 0, and seed 1 where the table has it) and prin
    (seed 0; 95% percentile bootstrap over architectures, ``nasbook.oneshot.audit.bootstrap``),
    the same on seed 1, the measure's seed-to-seed Spearman (its reliability:
    ``nasbook.oneshot.audit.noise_ceiling``), the ceiling of the correlation actually computed
-   (about sqrt(reliability of accuracy x reliability of the measure)), and the verdict (``nb.stats.verdict``, one
-   correlation per training seed) on "more accurate models explain better by this measure";
-3. the exact functional ANOVA of each measure over the six decisions on seed 0
+   (about sqrt(reliability of accuracy x reliability of the measure)), and, for the measures
+   that are not deletion or insertion AUCs, the verdict (``nb.stats.verdict``, one correlation
+   per training seed) on "the measure is better in more accurate models";
+3. every deletion and insertion AUC against its no-information null (``nb.explain.against_null``):
+   the random order's AUC correlates about +0.98 with accuracy, so a difference or ratio against
+   it correlates with accuracy whatever the method does. Per training seed: the permutation null
+   (the method's AUCs shuffled among the architectures, the same form recomputed), the excess of
+   the observed correlation over it, and the partial Spearman of accuracy and the raw AUC given
+   the random AUC, each with a bootstrap interval over architectures; the verdicts
+   (``nb.explain.null_verdicts``: ``nb.stats.verdict`` on one figure per training seed) on "more
+   accurate, more faithful" beyond that null, and on the opposite from the partial;
+4. the exact functional ANOVA of each measure over the six decisions on seed 0
    (``nb.explain.variance_shares``: main effects, all pairwise interactions, the rest) and,
    with seed 1, the noise floor of every term (``nb.explain.noise_floor``: the share that a
    seed-to-seed difference alone produces in a one-run table);
-4. the mean of the key measures by decision value (seed 0);
-5. how far equally accurate models differ (seed 0: the spread of each measure among the
+   The ANOVA includes ``<method>_<curve>_beyond_random``: the raw AUC's residual after a linear
+   fit on the random AUC within each seed (``nb.explain.residual_given``), what the method's AUC
+   does beyond the random order; and the verdict on max pooling's effect on it (one difference
+   of means per training seed);
+5. the mean of the key measures by decision value (seed 0);
+6. how far equally accurate models differ (seed 0: the spread of each measure among the
    architectures within ``--near`` of the best test accuracy; the map agreement with the most
    accurate model leaves out that model itself).
 
-Usage: .venv/bin/python benchmarks/explanation_anova.py [--table CSV] [--boot 1000] [--near 0.03]
+Usage: .venv/bin/python benchmarks/explanation_anova.py [--table CSV] [--boot 1000] [--perm 1000]
+       [--near 0.03]
 """
 import argparse
 import time
@@ -64,9 +78,16 @@ MEASURES = {
     "saliency_pointing_game": ("higher", "saliency's top position on the template"),
     "ig_rank_correlation": ("higher", "IG agreement with the most accurate model (Spearman)"),
 }
+# the AUCs read against their no-information null (no verdict on their plain correlation)
+CURVES = [("ig", "deletion"), ("ig", "insertion"), ("saliency", "deletion"),
+          ("saliency", "insertion")]
+AUC_MEASURES = {f"{m}_{c}_{form}" for m, c in CURVES for form in ("auc", "vs_random", "ratio")}
+# what each method's raw AUC does beyond the random order's (residual of a fit, per seed)
+BEYOND = {f"{m}_{c}_beyond_random": (f"{m}_{c}_auc", f"random_{c}_auc") for m, c in CURVES}
 # the measures of the by-decision table (the full one is too wide to read)
 KEY = ["test_accuracy", "random_deletion_auc", "ig_deletion_auc", "ig_deletion_vs_random",
-       "ig_deletion_ratio", "ig_insertion_vs_random", "ig_region_mass"]
+       "ig_deletion_ratio", "ig_deletion_beyond_random", "ig_insertion_vs_random",
+       "ig_region_mass"]
 
 
 def correlations(table, measures, boot, seeds):
@@ -94,8 +115,10 @@ def correlations(table, measures, boot, seeds):
             row["seed_to_seed_rho"] = audit.noise_ceiling(table, score=m,
                                                           seeds=seeds[:2])["spearman"]
             row["ceiling"] = np.sqrt(reliability_acc * row["seed_to_seed_rho"])
-        # a random order explains nothing: its correlation is the confidence check, no claim
-        row["accurate_explain_better"] = "-" if m.startswith("random_") else v.word
+        # a random order explains nothing: its correlation is the confidence check, no claim;
+        # an AUC (raw or against random) is judged against its no-information null instead
+        row["accurate_explain_better"] = ("-" if m.startswith("random_") or m in AUC_MEASURES
+                                          else v.word)
         row["n_seeds"] = v.n
         rows.append(row)
     return pd.DataFrame(rows).set_index("measure")
@@ -105,6 +128,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--table", default=None, help="default: the shipped table")
     parser.add_argument("--boot", type=int, default=1000)
+    parser.add_argument("--perm", type=int, default=1000,
+                        help="shuffles of the no-information null")
     parser.add_argument("--near", type=float, default=0.03,
                         help="equally accurate: within this much test accuracy of the best")
     args = parser.parse_args(argv)
@@ -114,7 +139,12 @@ def main(argv=None):
     seeds = sorted(int(s) for s in full.seed.unique())
     table = full[full.seed == 0].copy()
     decisions = list(nb.bench.DECISIONS)
+    for name, (auc, base) in BEYOND.items():
+        if auc in full and base in full:
+            full[name] = nb.explain.residual_given(full, auc, [base])
+    table = full[full.seed == 0].copy()
     measures = [m for m in MEASURES if m in table.columns]
+    anova_measures = measures + [m for m in BEYOND if m in table.columns]
     print(f"explanation-quality table: {table.arch_id.nunique()} architectures, seeds {seeds}; "
           f"{len(measures) - 1} measures; the ANOVA, the means and the spread are of seed 0")
     agree = (full.test_accuracy - full.bench_test_accuracy).abs()
@@ -132,8 +162,10 @@ def main(argv=None):
              "|rho with accuracy| from both reliabilities, sqrt(rel_accuracy * rel_measure) "
              "(Spearman's correction for attenuation, approximate for ranks)"
              if len(seeds) > 1 else "") +
-          "; verdict on 'more accurate models explain better' (nb.stats.verdict, goal: the "
-          "correlation signed by the measure's direction > 0, one value per training seed)")
+          "; verdict on 'the measure is better in more accurate models' (nb.stats.verdict, goal: "
+          "the correlation signed by the measure's direction > 0, one value per training seed) "
+          "for the measures that are not deletion/insertion AUCs; those are judged against "
+          "their no-information null below")
     for m, r in frame.iterrows():
         extra = "".join(f"  seed {s} {r[f'rho_seed{s}']:+.3f}" for s in seeds[1:])
         if "seed_to_seed_rho" in r:
@@ -142,19 +174,51 @@ def main(argv=None):
         print(f"  {m:29s} rho {r['rho']:+.3f} [{r['low']:+.3f}, {r['high']:+.3f}]{extra}   "
               f"{r['accurate_explain_better'].upper()} (n = {r['n_seeds']}; better: "
               f"{r['better']}; {MEASURES[m][1]})"
-              .replace("   - (n", "   (no claim; n"))
+              .replace("   - (n", "   (no claim here; n"))
+
+    print("\nagainst the no-information null (nb.explain.against_null: the method's AUCs "
+          f"shuffled among the architectures, {args.perm} times, the same difference / ratio "
+          "formed with each model's own random AUC; excess = observed rho - the null's mean, "
+          "with a 95% bootstrap interval over architectures; partial = Spearman of accuracy "
+          "and the raw AUC given the random AUC, with its interval); per training seed")
+    for method, curve in CURVES:
+        if f"{method}_{curve}_auc" not in full:
+            continue
+        frame_n = nb.explain.against_null(full, method=method, curve=curve, n_perm=args.perm,
+                                          n_boot=args.boot)
+        for s, r in frame_n.iterrows():
+            print(f"  {method} {curve}, seed {s}: difference rho {r.rho_difference:+.3f}, null "
+                  f"{r.null_difference:+.3f} [{r.null_difference_low:+.3f}, "
+                  f"{r.null_difference_high:+.3f}], excess {r.excess_difference:+.3f} "
+                  f"[{r.excess_difference_low:+.3f}, {r.excess_difference_high:+.3f}] p "
+                  f"{r.p_difference:.3f}; ratio rho {r.rho_ratio:+.3f}, null {r.null_ratio:+.3f}"
+                  f", excess {r.excess_ratio:+.3f} [{r.excess_ratio_low:+.3f}, "
+                  f"{r.excess_ratio_high:+.3f}]; partial {r.partial:+.3f} "
+                  f"[{r.partial_low:+.3f}, {r.partial_high:+.3f}]")
+        for v in nb.explain.null_verdicts(frame_n):
+            print(f"    {v}")
+    both = ["random_deletion_auc", "random_insertion_auc"]
+    for s in seeds:
+        t = full[full.seed == s]
+        print(f"  robustness, seed {s}: IG deletion's partial given both random curves "
+              f"{nb.explain.partial_spearman(t.test_accuracy, t.ig_deletion_auc, t[both]):+.3f}")
+    constant = table.ig_deletion_auc.mean()
+    print(f"  an IG deletion AUC that knows nothing (one constant, seed 0): rho of constant - "
+          f"random {spearmanr(table.test_accuracy, constant - table.random_deletion_auc).statistic:+.3f}, "
+          f"of constant / random "
+          f"{spearmanr(table.test_accuracy, constant / table.random_deletion_auc).statistic:+.3f}")
 
     shares = pd.DataFrame({m: nb.explain.variance_shares(table, score=m, decisions=decisions)
-                           for m in measures}).T
+                           for m in anova_measures}).T
     print("\nexact functional ANOVA of seed 0: share of each measure's variance over the "
           f"{table.arch_id.nunique()} architectures (main effects, all pairwise interactions, "
           "the rest)")
     print(shares.round(3).to_string())
     if len(seeds) > 1:
         floors = {m: nb.explain.noise_floor(full, score=m, decisions=decisions,
-                                            seeds=seeds[:2]) for m in measures}
+                                            seeds=seeds[:2]) for m in anova_measures}
         floor = pd.DataFrame(floors).T
-        floor["noise share"] = [floors[m].attrs["noise_share"] for m in measures]
+        floor["noise share"] = [floors[m].attrs["noise_share"] for m in anova_measures]
         print("\nnoise floor of that ANOVA: the share of a one-run table's variance that a "
               "seed-to-seed difference alone produces in each term (nb.explain.noise_floor: "
               "the ANOVA of (seed 0 - seed 1)/sqrt(2)); a share no larger than its floor could "
@@ -164,6 +228,11 @@ def main(argv=None):
                               "rest": shares["rest"], "rest floor": floor["rest"]})
         print("\ninteractions against their floor (seed 0):")
         print(above.round(3).to_string())
+    for name in [m for m in BEYOND if m in table.columns]:
+        gap = [full[(full.seed == s) & (full.pooling == "max")][name].mean()
+               - full[(full.seed == s) & (full.pooling == "average")][name].mean() for s in seeds]
+        print(nb.stats.verdict(gap, 0.0, what=f"max pooling's {name} minus average pooling's "
+                               f"(one per training seed: {', '.join(f'{g:+.4f}' for g in gap)})"))
 
     print("\nmean of the key measures by decision value (seed 0; the values a measure favours)")
     long = []

@@ -115,3 +115,17 @@ def test_rashomon_control_by_training_run():
         rashomon_control({1: base_a, 2: base_a}, {1: base_b, 2: base_b})
     with pytest.raises(ValueError, match="same seeds"):
         rashomon_control(maps_a, {1: base_b, 2: base_b, 4: base_b})
+
+
+def test_residual_given_is_fitted_per_seed():
+    t = _table(0.0)
+    t.loc[t.seed == 1, "ig_deletion_auc"] += 0.5 * t.loc[t.seed == 1, "random_deletion_auc"]
+    r = null.residual_given(t, "ig_deletion_auc", "random_deletion_auc")
+    for s in (0, 1):
+        part = t.seed == s
+        assert abs(r[part].mean()) < 1e-12
+        assert abs(np.corrcoef(r[part], t.random_deletion_auc[part])[0, 1]) < 1e-9
+    # what is left is the AUC's own noise (sd 0.005), not the 0.5 x baseline of seed 1
+    assert r.std() == pytest.approx(0.005, rel=0.15)
+    with pytest.raises(ValueError, match="lacks the columns"):
+        null.residual_given(t, "nope", "random_deletion_auc")

@@ -34,7 +34,7 @@ from scipy import stats
 from nasbook.stats import verdict
 
 __all__ = ["partial_spearman", "permutation_null", "NullResult", "against_null",
-           "null_verdicts", "FORMS", "better_of"]
+           "null_verdicts", "residual_given", "FORMS", "better_of"]
 
 FORMS = ("difference", "ratio")
 
@@ -85,6 +85,26 @@ def partial_spearman(x, y, given) -> float:
     rx = _residual(stats.rankdata(x), rg)
     ry = _residual(stats.rankdata(y), rg)
     return float(_corr(rx - rx.mean(), ry - ry.mean()))
+
+
+def residual_given(table, column, given) -> pd.Series:
+    """``column`` minus its least-squares linear fit on the columns ``given`` (and a constant),
+    fitted within each training seed of ``table`` (a column ``seed``; one fit if there is
+    none): what the measure says beyond what its baseline predicts, in the measure's units.
+    Its ANOVA says which decisions move the measure *beyond* the baseline.
+
+    Usage: ``table["ig_deletion_beyond_random"] = residual_given(table, "ig_deletion_auc",
+    ["random_deletion_auc"])``"""
+    given = [given] if isinstance(given, str) else list(given)
+    missing = [c for c in [column, *given] if c not in table.columns]
+    if missing:
+        raise ValueError(f"the table lacks the columns {missing}")
+    out = pd.Series(np.nan, index=table.index, name=f"{column}_beyond")
+    groups = table.groupby("seed") if "seed" in table.columns else [(None, table)]
+    for _, t in groups:
+        y = t[column].to_numpy(float)
+        out.loc[t.index] = _residual(y, t[given].to_numpy(float))
+    return out
 
 
 def _form(auc, baseline, form):
