@@ -40,8 +40,8 @@ trial runs again from the start (so a trial may be trained twice, never recorded
 Threads and GPUs of local workers (:func:`worker_env`). TensorFlow gives each process an
 intra-op pool of one thread per core, so N workers on C cores would run N*C threads; each
 local worker gets ``TF_NUM_INTRAOP_THREADS = max(1, C // N)`` and ``TF_NUM_INTEROP_THREADS =
-1`` (TensorFlow's own variables; ``worker_threads=`` overrides, ``(0, 0)`` is TensorFlow's
-default), which the worker applies with ``tf.config.threading`` and reports in its log. With
+1`` (TensorFlow's own variables; set in the chief's environment they are passed on instead;
+``worker_threads=`` overrides both, ``(0, 0)`` is TensorFlow's default), which the worker applies with ``tf.config.threading`` and reports in its log. With
 several GPUs visible, worker i gets ``CUDA_VISIBLE_DEVICES`` = the i-th of them (modulo their
 number); with any GPU visible, ``TF_FORCE_GPU_ALLOW_GROWTH=true`` (unless set), since by
 default TensorFlow maps nearly all the memory of every visible GPU in each process. A worker
@@ -185,14 +185,18 @@ def visible_gpus() -> list:
 def worker_env(index, workers, threads=None, gpus=(), base=None, cores=None) -> dict:
     """The environment of local worker ``index`` (0-based) of ``workers``: ``base`` (default
     ``os.environ``) plus ``TF_NUM_INTRAOP_THREADS`` / ``TF_NUM_INTEROP_THREADS`` from
-    :func:`thread_counts` (left as they are for a count of 0); with two or more ``gpus``
+    :func:`thread_counts` (with ``threads=None`` a value ``base`` already holds stays, so that
+    ``TF_NUM_INTRAOP_THREADS=4 nasbook search --workers 2`` gives each worker 4; a count of 0
+    leaves the variable as ``base`` has it); with two or more ``gpus``
     (:func:`visible_gpus`), ``CUDA_VISIBLE_DEVICES`` = ``gpus[index % len(gpus)]``; with any,
     ``TF_FORCE_GPU_ALLOW_GROWTH=true`` unless ``base`` sets it (so that workers sharing a GPU do
     not each reserve nearly all its memory)."""
     env = dict(os.environ if base is None else base)
     intra, inter = thread_counts(workers, threads, cores)
     for name, count in (("TF_NUM_INTRAOP_THREADS", intra), ("TF_NUM_INTEROP_THREADS", inter)):
-        if count:
+        if count and threads is None:
+            env.setdefault(name, str(count))
+        elif count:
             env[name] = str(count)
     gpus = list(gpus)
     if len(gpus) >= 2:
@@ -219,8 +223,9 @@ def _apply_threads() -> str:
     inter = threading_.get_inter_op_parallelism_threads()
     gpu = {k: os.environ[k] for k in ("CUDA_VISIBLE_DEVICES", "TF_FORCE_GPU_ALLOW_GROWTH")
            if k in os.environ}
-    return (f"threads: intra-op {intra}, inter-op {inter} (0 = TensorFlow's default, one per "
-            f"core; {cpu_cores()} cores)" + "".join(f"; {k}={v}" for k, v in gpu.items()))
+    default = " (0: TensorFlow's default, one per core)" if 0 in (intra, inter) else ""
+    return (f"threads: intra-op {intra}, inter-op {inter}, on {cpu_cores()} cores{default}"
+            + "".join(f"; {k}={v}" for k, v in gpu.items()))
 
 
 def _chief_gpu_memory(workers) -> None:
@@ -649,8 +654,10 @@ def serve(tuner, *, run_dir, dataset, space, objective, epochs, patience, batch_
     session["workers"] = workers
     gpus = visible_gpus() if workers else []
     envs = {}  # tuner id -> its environment (a replacement inherits the dead worker's)
-    if workers:
-        session["worker_threads"] = list(thread_counts(workers, worker_threads))
+    if workers:  # what the workers are given (0: TensorFlow's default)
+        first = worker_env(0, workers, worker_threads, gpus)
+        session["worker_threads"] = [int(first.get(k, 0) or 0) for k in (
+            "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")]
     if listen is not None:
         session["chief"] = f"{host}:{port}"
     write_json_manifest = log.save

@@ -59,8 +59,9 @@ evolution, Bayesian optimisation, Hyperband and the others propose trials while 
 still run, so they see fewer results than one process would and may propose differently.
 ``worker_threads`` sets each local worker's TensorFlow threads (default: ``cores // workers``
 intra-op threads, at least 1, and 1 inter-op thread, so that N workers do not each start a
-thread per core; an int or ``(intra_op, inter_op)`` overrides, ``(0, 0)`` is TensorFlow's own
-default); with several GPUs each local worker gets one (``CUDA_VISIBLE_DEVICES``) and memory
+thread per core, unless this process's environment sets ``TF_NUM_INTRAOP_THREADS`` /
+``TF_NUM_INTEROP_THREADS``; an int or ``(intra_op, inter_op)`` overrides, ``(0, 0)`` is
+TensorFlow's own default); with several GPUs each local worker gets one (``CUDA_VISIBLE_DEVICES``) and memory
 growth (``TF_FORCE_GPU_ALLOW_GROWTH``): :func:`nasbook.distributed.worker_env`.
 
 Several objectives: ``trial_metrics={"faithfulness": fn}`` computes ``fn(model, dataset) ->

@@ -44,6 +44,11 @@ def test_worker_env_threads_and_gpus():
     # (0, 0): TensorFlow decides; a value the caller's environment holds stays
     env = distributed.worker_env(0, 2, (0, 0), [], base={"TF_NUM_INTRAOP_THREADS": "7"})
     assert env["TF_NUM_INTRAOP_THREADS"] == "7" and "TF_NUM_INTEROP_THREADS" not in env
+    # the default split gives way to the caller's own variables; an explicit count does not
+    env = distributed.worker_env(0, 2, None, [], base={"TF_NUM_INTRAOP_THREADS": "3"}, cores=8)
+    assert env["TF_NUM_INTRAOP_THREADS"] == "3" and env["TF_NUM_INTEROP_THREADS"] == "1"
+    env = distributed.worker_env(0, 2, (2, 2), [], base={"TF_NUM_INTRAOP_THREADS": "3"})
+    assert env["TF_NUM_INTRAOP_THREADS"] == "2" and env["TF_NUM_INTEROP_THREADS"] == "2"
     # several GPUs: one each, round robin over this process's own list, growth on
     gpus = ["2", "5"]
     envs = [distributed.worker_env(i, 3, None, gpus, base={}, cores=6) for i in range(3)]
