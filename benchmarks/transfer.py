@@ -14,6 +14,7 @@ Printed, every figure from nasbook.bench.transfer:
 4. the exact functional ANOVA of each task side by side (shares of test-accuracy variance);
 5. the regret on B of A's best architecture (picked by A's validation accuracy, scored by B's
    test accuracy), of the pick among A's best k (k trials on B), and of B's own validation pick;
+   how many of B's best k are among A's best k;
 6. simulated searches on the near and on the far task, --seeds seeds each, cost in epochs:
    random and aging evolution from a cold start against evolution warm-started with the
    original's best k by validation accuracy, evolution drawing from a prior fitted on the
@@ -24,7 +25,8 @@ Printed, every figure from nasbook.bench.transfer:
    in advance, not tuned on the targets.
 
 Usage: .venv/bin/python benchmarks/transfer.py [--near PATH] [--far PATH] [--seeds 100]
-       [--budget 100] [--at 150 375 750 1500] [--k 10] [--boot 1000] [--save frame.csv]
+       [--budget 100] [--at 15 45 75 150 375 750 1500] [--k 10] [--boot 1000]
+       [--save frame.csv]
        (without --near/--far: the shipped tables, nb.bench.load(task=...))
 """
 import argparse
@@ -61,7 +63,7 @@ def main():
     p.add_argument("--far", default=None)
     p.add_argument("--seeds", type=int, default=100)
     p.add_argument("--budget", type=int, default=100)
-    p.add_argument("--at", type=float, nargs="+", default=[150, 375, 750, 1500])
+    p.add_argument("--at", type=float, nargs="+", default=[15, 45, 75, 150, 375, 750, 1500])
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--boot", type=int, default=1000)
     p.add_argument("--save", default=None)
@@ -108,9 +110,11 @@ def main():
           "test accuracy)")
     for a, b in [("original", "near"), ("original", "far"), ("near", "far"),
                  ("far", "original")]:
-        for k in (1, args.k):
+        for k in dict.fromkeys((1, 3, 5, args.k)):
             r = tr.transfer_regret(tables[a], tables[b], k=k)
             print(f"  {a} -> {b}: {r}")
+        print(f"  {a} -> {b}: {tr.top_overlap(tables[a], tables[b], k=args.k)} of B's best "
+              f"{args.k} (by mean test accuracy) are among A's best {args.k}")
 
     print(f"\n6. Searches on the tables: {args.seeds} seeds, budget {args.budget} "
           f"evaluations of 15 epochs; source task: original")

@@ -91,6 +91,15 @@ def test_regret_of_a_tasks_own_best_on_itself_is_zero(table):
     assert by_val.regret == by_val.own_regret >= 0
 
 
+def test_top_overlap_counts_bs_best_among_as_best(table):
+    assert nb.bench.top_overlap(table, table, k=10) == 10
+    a = additive_table()
+    flipped = additive_table({**EFFECTS, "activation": {"relu": -0.2, "tanh": 0.0,
+                                                        "sigmoid": 0.03}})
+    assert nb.bench.top_overlap(a, flipped, k=10) == 0      # A's best 10 are all relu ones
+    assert nb.bench.top_overlap(a, flipped, k=324) == 324
+
+
 def test_regret_on_another_task_by_hand():
     a = additive_table()
     flipped = {**EFFECTS, "activation": {"relu": -0.2, "tanh": 0.0, "sigmoid": 0.03}}

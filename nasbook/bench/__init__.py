@@ -28,7 +28,7 @@ from nasbook.bench.recovery import (QUICK as RECOVERY_QUICK, recovery, recovery_
                                     recovery_summary)
 from nasbook.bench.transfer import (TRANSFER_LABELS, Correlation, TransferRegret,
                                     anova_side_by_side, noise_ceiling, rank_correlation,
-                                    transfer_compare, transfer_lines, transfer_options,
+                                    top_overlap, transfer_compare, transfer_lines, transfer_options,
                                     transfer_regret, transfer_verdicts)
 
 __all__ = ["DECISIONS", "RECIPE", "TASKS", "task_dataset", "task_path", "all_configs",
@@ -42,4 +42,4 @@ __all__ = ["DECISIONS", "RECIPE", "TASKS", "task_dataset", "task_path", "all_con
            "hypervolume_regret", "regret_at_budgets", "pareto_compare", "pareto_summary",
            "rank_correlation", "noise_ceiling", "Correlation", "anova_side_by_side",
            "transfer_regret", "TransferRegret", "transfer_options", "transfer_compare",
-           "transfer_verdicts", "transfer_lines", "TRANSFER_LABELS"]
+           "transfer_verdicts", "transfer_lines", "TRANSFER_LABELS", "top_overlap"]

@@ -31,7 +31,7 @@ from nasbook.bench.compare import compare, paired_comparison, regret_on_grid
 from nasbook.bench.simulate import lookup_table
 from nasbook.bench.space import DECISIONS, RECIPE
 
-__all__ = ["Correlation", "rank_correlation", "noise_ceiling", "anova_side_by_side",
+__all__ = ["Correlation", "rank_correlation", "noise_ceiling", "anova_side_by_side", "top_overlap",
            "TransferRegret", "transfer_regret", "transfer_options", "transfer_compare",
            "transfer_verdicts", "transfer_lines", "TRANSFER_LABELS"]
 
@@ -163,6 +163,17 @@ def anova_side_by_side(tables: dict, *, score="test_accuracy", max_order=2) -> p
     out.index.name = "term"
     out.attrs["score"] = score
     return out
+
+
+def top_overlap(table_a, table_b, *, k=10, score="test_accuracy") -> int:
+    """How many of task B's ``k`` best architectures (by mean ``score``) are among task A's
+    ``k`` best: where a warm start of ``k`` can find B's best at once.
+
+    Usage: ``nb.bench.top_overlap(nb.bench.load(), nb.bench.load(task="far"), k=10)``
+    """
+    a, b = _scores(table_a, score), _scores(table_b, score)
+    top_a = set(a.sort_values(ascending=False, kind="stable").index[:k])
+    return int(sum(i in top_a for i in b.sort_values(ascending=False, kind="stable").index[:k]))
 
 
 @dataclass(frozen=True)
