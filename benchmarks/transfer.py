@@ -19,8 +19,9 @@ Printed, every figure from nasbook.bench.transfer:
    random and aging evolution from a cold start against evolution warm-started with the
    original's best k by validation accuracy, evolution drawing from a prior fitted on the
    original's main effects, and both; regret bands (mean, 95% Student-t interval, n) at equal
-   cost; each strategy paired by seed against evolution and random with the verdicts on
-   "lower regret" (transfer helps) and on "higher regret" (it hurts), from nb.stats.verdict.
+   cost; each strategy paired by seed against evolution, random and the prior alone with the
+   verdicts on "lower regret" (transfer helps) and on "higher regret" (it hurts), from
+   nb.stats.verdict.
    The settings (k = 10, temperature 0.05, floor 0.1, population 10, tournament 3) are fixed
    in advance, not tuned on the targets.
 
@@ -132,11 +133,22 @@ def main():
         for (strategy, cost), r in bands.iterrows():
             print(f"    {strategy:11s} {cost:6g} epochs: {r['mean']:.4f} "
                   f"[{r['low']:.4f}, {r['high']:.4f}], n = {int(r['n'])}")
-        verdicts = tr.transfer_verdicts(frame, at=args.at)
-        print(f"  target {target}: paired by seed, lower regret = transfer helps, higher = "
-              f"it hurts")
-        for line in tr.transfer_lines(verdicts):
-            print("    " + line)
+        verdicts = tr.transfer_verdicts(frame, at=args.at,
+                                        against=("evolution", "random", "prior"))
+        print(f"  target {target}: a - b regret paired by seed (n = {args.seeds}), paired t "
+              f"95% interval, p; verdicts on 'a lower' (transfer helps) and 'a higher' (it "
+              f"hurts) with their one-sided 95% bounds")
+        shown = verdicts.assign(pair=verdicts.a + " - " + verdicts.b)[
+            ["cumulative_epochs", "pair", "n", "difference", "low", "high", "p_value",
+             "verdict", "bound", "verdict_worse", "bound_worse"]].rename(
+            columns={"cumulative_epochs": "epochs", "verdict": "lower", "bound": "upper_bd",
+                     "verdict_worse": "higher", "bound_worse": "lower_bd"})
+        with pd.option_context("display.width", 160, "display.max_rows", 500):
+            signed = {c: "{:+.4f}".format for c in ("difference", "low", "high", "upper_bd",
+                                                     "lower_bd")}
+            print("    " + shown.to_string(index=False, formatters={
+                **signed, "epochs": "{:g}".format, "p_value": "{:.2g}".format})
+                .replace("\n", "\n    "))
     if args.save:
         pd.concat(frames, ignore_index=True).to_csv(args.save, index=False)
     print(f"\n{time.time() - start:.0f} s; load average at end "
