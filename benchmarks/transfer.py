@@ -18,7 +18,8 @@ Printed, every figure from nasbook.bench.transfer:
 6. simulated searches on the near and on the far task, --seeds seeds each, cost in epochs:
    random and aging evolution from a cold start against evolution warm-started with the
    original's best k by validation accuracy, evolution drawing from a prior fitted on the
-   original's main effects, and both; regret bands (mean, 95% Student-t interval, n) at equal
+   original's main effects, and both; then the reverse of the far pair (the far task's table
+   used for a search on the original); regret bands (mean, 95% Student-t interval, n) at equal
    cost; each strategy paired by seed against evolution, random and the prior alone with the
    verdicts on "lower regret" (transfer helps) and on "higher regret" (it hurts), from
    nb.stats.verdict.
@@ -118,16 +119,18 @@ def main():
               f"{args.k} (by mean test accuracy) are among A's best {args.k}")
 
     print(f"\n6. Searches on the tables: {args.seeds} seeds, budget {args.budget} "
-          f"evaluations of 15 epochs; source task: original")
+          f"evaluations of 15 epochs; source -> target")
     frames = []
-    for target in ("near", "far"):
+    for source, target in (("original", "near"), ("original", "far"), ("far", "original")):
         t0 = time.time()
-        frame = tr.transfer_compare(tables["original"], tables[target], budget=args.budget,
+        frame = tr.transfer_compare(tables[source], tables[target], budget=args.budget,
                                     seeds=args.seeds, k=args.k, progress=False)
         frame.insert(0, "target", target)
+        frame.insert(0, "source", source)
+        label = f"{source} -> {target}"
         frames.append(frame)
         bands = nb.bench.regret_summary(frame, at=args.at, x="cumulative_epochs")
-        print(f"\n  target {target}: regret (B's best mean test accuracy minus that of the "
+        print(f"\n  {label}: regret (B's best mean test accuracy minus that of the "
               f"search's validation pick), mean [95% t interval], n seeds "
               f"({time.time() - t0:.0f} s)")
         for (strategy, cost), r in bands.iterrows():
@@ -135,7 +138,7 @@ def main():
                   f"[{r['low']:.4f}, {r['high']:.4f}], n = {int(r['n'])}")
         verdicts = tr.transfer_verdicts(frame, at=args.at,
                                         against=("evolution", "random", "prior"))
-        print(f"  target {target}: a - b regret paired by seed (n = {args.seeds}), paired t "
+        print(f"  {label}: a - b regret paired by seed (n = {args.seeds}), paired t "
               f"95% interval, p; verdicts on 'a lower' (transfer helps) and 'a higher' (it "
               f"hurts) with their one-sided 95% bounds")
         shown = verdicts.assign(pair=verdicts.a + " - " + verdicts.b)[
