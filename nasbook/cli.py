@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--workers", type=int, default=None,
                    help="local worker processes training trials in parallel (default 1 = in "
                         "this process; with --chief default 0)")
+    s.add_argument("--worker-threads", type=int, nargs="+", default=None, metavar="N",
+                   help="TensorFlow threads of each local worker: INTRA [INTER] (default: "
+                        "cores // workers intra-op and 1 inter-op; 0 0 = TensorFlow's own)")
     s.add_argument("--chief", action="store_true",
                    help="serve the strategy's Oracle (keras-tuner's gRPC chief) on --host:--port "
                         "for `nasbook worker` processes; ends when the search is over")
@@ -186,6 +189,10 @@ def _cmd_search(args) -> int:
     space = _load_space(args.space, ds)
     workers = args.workers if args.workers is not None else (0 if args.chief else 1)
     listen = f"{args.host}:{args.port}" if args.chief else None
+    threads = args.worker_threads
+    if threads is not None and len(threads) > 2:
+        raise SystemExit(f"nasbook: error: --worker-threads takes INTRA [INTER], got {threads}")
+    threads = None if threads is None else (threads[0] if len(threads) == 1 else tuple(threads))
     result = search(ds, space, strategy=args.strategy, objective=args.objective,
                     max_trials=args.max_trials, time_budget=args.time_budget,
                     target=args.target, epochs=args.epochs,
@@ -193,7 +200,8 @@ def _cmd_search(args) -> int:
                     batch_size=args.batch_size, run_dir=args.out, overwrite=args.overwrite,
                     seed=args.seed, max_consecutive_failures=args.max_consecutive_failures,
                     progress=not args.no_progress, workers=workers, listen=listen,
-                    tensorboard=not args.no_tensorboard, **dict(args.option))
+                    worker_threads=threads, tensorboard=not args.no_tensorboard,
+                    **dict(args.option))
     print(result.table())
     _print_best(result)
     return 0

@@ -107,3 +107,13 @@ def test_search_the_benchmark_space_then_explain_it(tmp_path, capsys):
     with pytest.raises(SystemExit) as done:
         main(["bench", "build", "--help"])
     assert done.value.code == 0 and "--workers" in capsys.readouterr().out
+
+
+def test_worker_threads_from_the_command_line(tmp_path):
+    out = tmp_path / "threads"
+    done = nasbook(*search_args(out, 2), "--workers", 2, "--worker-threads", 1, 1, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["sessions"][-1]["worker_threads"] == [1, 1]
+    bad = nasbook(*search_args(tmp_path / "bad", 1), "--worker-threads", 1, 2, 3)
+    assert bad.returncode != 0 and "--worker-threads takes INTRA [INTER]" in bad.stderr
