@@ -97,8 +97,14 @@ class EvolutionOracle(ArchitectureOracle):
         hp = mutable[int(self._rng.integers(len(mutable)))]
         options = [v for v in domain(hp) if v != values[hp.name]]
         new = dict(values)
-        new[hp.name] = options[int(self._rng.integers(len(options)))]
-        return self.complete(new, self._uniform)
+        new[hp.name] = self._choose(hp, options)
+        return self.complete(new, self._choose)
+
+    def _choose(self, hp, values=None):
+        """A value of ``hp`` among ``values`` (default its whole domain), uniformly; the
+        transfer strategy overrides it with a prior."""
+        values = domain(hp) if values is None else values
+        return values[int(self._rng.integers(len(values)))]
 
     def crossover(self, a: dict, b: dict) -> dict:
         """Uniform crossover: each decision from ``a`` or ``b`` with probability 1/2."""
@@ -106,7 +112,7 @@ class EvolutionOracle(ArchitectureOracle):
         for name in sorted(set(a) | set(b)):
             sources = [v for v in (a.get(name), b.get(name)) if v is not None]
             mixed[name] = sources[int(self._rng.integers(len(sources)))]
-        return self.complete(mixed, self._uniform)
+        return self.complete(mixed, self._choose)
 
     def get_state(self):
         state = super().get_state()

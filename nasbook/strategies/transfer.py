@@ -107,7 +107,7 @@ class TransferOracle(EvolutionOracle):
                       for v in values])
         return w if w.sum() > 0 else None
 
-    def _draw(self, hp, values=None):
+    def _choose(self, hp, values=None):
         """A value of ``hp`` (among ``values``, default its whole domain) drawn by the prior;
         where it says nothing, uniformly, with the same draws as plain aging evolution."""
         values = domain(hp) if values is None else values
@@ -118,27 +118,15 @@ class TransferOracle(EvolutionOracle):
 
     def random_values(self) -> dict:
         """A configuration drawn from the prior, decision by decision."""
-        return self.complete({}, self._draw)
+        return self.complete({}, self._choose)
 
     def populate_space(self, trial_id):
         started = len(self.trials)
         if started < len(self.warm_start):   # trial i of the first k is warm_start[i]
-            values = self.complete(self.warm_start[started], self._draw)
+            values = self.complete(self.warm_start[started], self._choose)
             if self.key(values) not in self.seen_keys():
                 return self._response(values)
         return super().populate_space(trial_id)   # a repeat: what evolution would propose
-
-    def mutate(self, values: dict) -> dict:
-        """Change one active decision (picked uniformly) to another of its values, drawn by
-        the prior's weights."""
-        mutable = [hp for hp in self.decisions() if hp.name in values and len(domain(hp)) > 1]
-        if not mutable:
-            return dict(values)
-        hp = mutable[int(self._rng.integers(len(mutable)))]
-        options = [v for v in domain(hp) if v != values[hp.name]]
-        new = dict(values)
-        new[hp.name] = self._draw(hp, options)
-        return self.complete(new, self._draw)
 
 
 def _same(a, b):
