@@ -1,6 +1,10 @@
 """Student copies and the grader, on a small synthetic notebook with three real checks from
 nasbook.exercises: the solved copy gets full marks, the student copy runs top to bottom and
-gets zero, a copy with one wrong answer fails that one exercise with the check's message."""
+gets zero, a copy with one wrong answer fails that one exercise with the check's message. With
+the released copy as reference, a check cell rewritten to print "right" is restored and scores
+what the restored check says, a deleted one scores 0, and a check call the student adds does not
+take the graded exercise's place; without it, the report says the checks were trusted."""
+import copy
 import json
 
 import nbformat
@@ -9,6 +13,7 @@ import pytest
 from nasbook import grade as grader
 from nasbook.book import execute
 from nasbook.cli import main as cli
+from nasbook.marking import mark
 from nasbook.student import (STUB, StudentCopyError, lint, main as student_main,
                              solution_functions, student_copy)
 
@@ -68,12 +73,14 @@ def _notebook(dense=DENSE):
 def copies(tmp_path_factory):
     folder = tmp_path_factory.mktemp("class")
     paths = {"solved": folder / "solved.ipynb", "wrong": folder / "wrong.ipynb"}
-    nbformat.write(_notebook(), paths["solved"])
+    # submissions are the marked (released) notebook with answers written in
+    nbformat.write(mark(_notebook()), paths["solved"])
     wrong = DENSE.replace("return 1 / (1 + np.exp(-(x @ kernel + bias)))",
                           "return x @ kernel + bias")
-    nbformat.write(_notebook(wrong), paths["wrong"])
-    assert student_main([str(paths["solved"]), "--out", str(folder / "student")]) == 0
-    paths["student"] = folder / "student" / "solved.ipynb"
+    nbformat.write(mark(_notebook(wrong)), paths["wrong"])
+    nbformat.write(_notebook(), folder / "teacher.ipynb")
+    assert student_main([str(folder / "teacher.ipynb"), "--out", str(folder / "student")]) == 0
+    paths["student"] = folder / "student" / "teacher.ipynb"
     return paths
 
 
@@ -172,6 +179,82 @@ def test_grade_solved_full_marks_one_wrong_answer_fails_with_its_message(copies,
     assert "That is the pre-activation Wx + b: apply the sigmoid." in failed["message"]
     assert "solved.ipynb" in table and "  3/3" in table and "  2/3" in table
     assert "dense layer            not yet      0/1" in table
+    assert grader.TRUSTED not in table  # the checks were restored from the reference
+
+
+def _by_id(notebook, grade_id):
+    return next(i for i, c in enumerate(notebook.cells)
+                if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _cheat(student_path, target):
+    """The released copy, unsolved, with its confusion-matrix check rewritten to print "right",
+    its dense-layer check deleted, and a check call of its own (a correct F1 from scikit-learn)
+    added before the graded F1 check, as notebook 03's open question 3 invites."""
+    nb = nbformat.read(student_path, as_version=4)
+    nb.cells[_by_id(nb, "check_confusion_matrix")].source = (
+        'print("✅ right: trust me")  # nb.exercises.check_confusion_matrix(my_confusion_matrix)')
+    del nb.cells[_by_id(nb, "check_dense_layer")]
+    nb.cells.insert(_by_id(nb, "answer_f1"), nbformat.v4.new_code_cell(
+        "from sklearn.metrics import f1_score\n"
+        "nb.exercises.check_f1(lambda y, p, average='macro': f1_score(y, p, average=average))"))
+    nbformat.write(nb, target)
+    return target
+
+
+def test_with_a_reference_a_rewritten_check_is_restored_and_an_added_one_not_graded(
+        copies, tmp_path, capsys):
+    cheat = _cheat(copies["student"], tmp_path / "mallory.ipynb")
+    out = tmp_path / "grades.json"
+    assert cli(["grade", str(cheat), "--json", str(out), "--timeout", "300",
+                "--reference", str(copies["student"])]) == 0
+    table = capsys.readouterr().out
+    (result,) = json.loads(out.read_text())
+    assert result["trusted"] is False and (result["passed"], result["total"]) == (0, 3)
+    rows = {r["grade_id"]: r for r in result["exercises"]}
+    assert list(rows) == ["check_confusion_matrix", "check_f1", "check_dense_layer"]
+    restored = rows["check_confusion_matrix"]
+    assert restored["status"] == "not yet" and restored["modified"] is True
+    assert restored["message"].startswith("modified check, restored; ")
+    assert "NotImplementedError" in restored["message"]
+    # the student's own (right) F1 call ran, but the graded F1 check is the stub's "not yet"
+    assert rows["check_f1"]["status"] == "not yet" and "modified" not in rows["check_f1"]
+    assert rows["check_dense_layer"]["status"] == "error"
+    assert rows["check_dense_layer"]["message"].startswith("missing")
+    assert "modified check, restored" in table and grader.TRUSTED not in table
+
+
+def test_without_a_reference_the_checks_are_trusted_and_the_report_says_so(copies, tmp_path,
+                                                                           capsys):
+    cheat = _cheat(copies["student"], tmp_path / "mallory.ipynb")
+    assert cli(["grade", str(cheat), "--timeout", "300"]) == 0
+    table = capsys.readouterr().out
+    assert table.startswith(grader.TRUSTED)
+    # graded by grade id all the same: the added F1 call does not replace the graded one
+    assert "confusion_matrix       passed" in table and "f1                     not yet" in table
+    assert "  1/2" in table
+
+
+def test_a_copied_check_cell_counts_once_the_unchanged_copy_graded():
+    student = student_copy(mark(_notebook()))
+    f1 = _by_id(student, "check_f1")
+    copied = copy.deepcopy(student.cells[f1])
+    copied.source = 'print("✅ right: me too")'
+    student.cells.insert(f1 - 1, copied)                     # before the answer, edited
+    restored, what = grader.restore_checks(student, mark(_notebook()))
+    assert what == {"check_confusion_matrix": "kept", "check_f1": "kept",
+                    "check_dense_layer": "kept"}
+    assert "nbgrader" not in restored.cells[f1 - 1].metadata  # the copy is the student's now
+    assert [g for _, g, _ in grader.graded_checks(restored)] == [
+        "check_confusion_matrix", "check_f1", "check_dense_layer"]
+    assert grader.graded_checks(restored)[1][0] == f1 + 1
+
+
+def test_a_reference_that_marks_no_check_is_refused_before_grading(tmp_path, capsys):
+    nbformat.write(_notebook(), tmp_path / "unmarked.ipynb")
+    assert cli(["grade", str(tmp_path / "unmarked.ipynb"),
+                "--reference", str(tmp_path / "unmarked.ipynb")]) == 1
+    assert "has no locked check cell with an nbgrader grade id" in capsys.readouterr().err
 
 
 def test_a_notebook_over_its_time_limit_is_stopped_and_the_rest_is_marked_not_run(tmp_path):
@@ -184,7 +267,8 @@ def test_a_notebook_over_its_time_limit_is_stopped_and_the_rest_is_marked_not_ru
     result = grader.grade_notebook(tmp_path / "slow.ipynb", timeout=8)
     assert 8 <= result["seconds"] < 3600  # it waited its limit, and did not wait the cell out
     assert "time limit of 8 s" in result["stopped"]
-    assert result["exercises"] == [{"exercise": "f1", "cell": 1, "status": "error",
+    assert result["exercises"] == [{"exercise": "f1", "grade_id": None, "cell": 1,
+                                    "status": "error",
                                     "message": "not run (time limit of 8 s reached)"}]
     assert result["score"] == 0.0
 
