@@ -4,10 +4,11 @@ Jupyter), do nothing where it is installed.
 nasbook is not on PyPI, and the cell never installs a package of that name from an index (a
 stranger's upload could take the name). It installs from what the reader gives it: the
 environment variable ``NASBOOK_SOURCE`` (a wheel, a folder or a ``git+https://...`` URL of a
-clone), else the newest ``nasbook-*.whl`` beside the notebook (``pip wheel --no-deps .`` in a
-clone makes one; upload it to Colab's file pane); with neither it stops with an error saying
-so. The text must not import nasbook, so it lives here only to be written into the notebooks
-and tested.
+clone), else a ``nasbook-*.whl`` in the working directory (``/content`` on Colab, where the
+file pane uploads to; ``pip wheel --no-deps .`` in a clone makes one; of several, the last by
+name); with neither it stops with an error saying so. After the install it calls
+``importlib.invalidate_caches()``, so that the running kernel finds the new package. The text
+must not import nasbook, so it lives here only to be written into the notebooks and tested.
 
 Usage::
 
@@ -27,14 +28,16 @@ __all__ = ["INSTALL_CELL", "MARKER", "with_install_cell", "main"]
 MARKER = "# Colab or a bare Jupyter: install nasbook first"
 INSTALL_CELL = f"""\
 {MARKER} (a no-op where it is installed; README, "Colab and Binder")
-import glob, importlib.util, os, subprocess, sys
+import glob, importlib, importlib.util, os, subprocess, sys
 if importlib.util.find_spec("nasbook") is None:
     source = os.environ.get("NASBOOK_SOURCE") or max(glob.glob("nasbook-*.whl"), default=None)
     if source is None:
-        raise ModuleNotFoundError("nasbook is not installed: put a wheel (pip wheel --no-deps . "
-                                  "in a clone) beside this notebook, or set NASBOOK_SOURCE to a "
-                                  "wheel, a folder or a git+https:// URL of a clone")
-    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", source])"""
+        raise ModuleNotFoundError("nasbook is not installed: put a nasbook-*.whl (pip wheel "
+                                  "--no-deps . in a clone) in the working directory (/content "
+                                  "on Colab), or set NASBOOK_SOURCE to a wheel, a folder or a "
+                                  "git+https:// URL of a clone")
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", source])
+    importlib.invalidate_caches()"""
 
 
 def with_install_cell(notebook):

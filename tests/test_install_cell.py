@@ -26,8 +26,8 @@ def _env(**extra):
     return env
 
 
-def _run_cell(python, cwd, **env):
-    return subprocess.run([str(python), "-c", INSTALL_CELL], cwd=cwd, env=_env(**env),
+def _run_cell(python, cwd, after="", **env):
+    return subprocess.run([str(python), "-c", INSTALL_CELL + after], cwd=cwd, env=_env(**env),
                           capture_output=True, text=True, timeout=600)
 
 
@@ -87,14 +87,17 @@ def test_without_a_source_it_stops_and_says_what_to_do(bare_python, tmp_path):
     assert not _has_nasbook(python)
 
 
-def test_it_installs_the_wheel_beside_the_notebook_or_named_by_nasbook_source(bare_python,
-                                                                               tmp_path):
+def test_it_installs_the_wheel_in_the_working_directory_or_named_by_nasbook_source(
+        bare_python, tmp_path):
     python, wheel = bare_python
-    beside = tmp_path / "colab"
-    beside.mkdir()
-    shutil.copy(wheel, beside / wheel.name)          # uploaded to Colab's file pane
-    out = _run_cell(python, beside, PIP_NO_DEPS="1")
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(wheel, content / wheel.name)          # uploaded to Colab's file pane: /content
+    # the same process (the notebook's kernel) finds the package it has just installed
+    found = "\nprint('found', importlib.util.find_spec('nasbook').origin)"
+    out = _run_cell(python, content, found, PIP_NO_DEPS="1")
     assert out.returncode == 0, out.stderr[-2000:]
+    assert "found " in out.stdout and "site-packages" in out.stdout
     assert _has_nasbook(python)
     subprocess.run([str(python), "-m", "pip", "uninstall", "-q", "-y", "nasbook"], check=True,
                    env=_env(), cwd=tmp_path)
