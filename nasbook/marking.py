@@ -257,18 +257,27 @@ def mark_files(paths) -> list:
     return changed
 
 
-def write_course(paths, course) -> list:
+def write_course(paths, course, *, force=False) -> list:
     """Copy each notebook, marked, into the nbgrader course folder ``course`` as its own
     assignment (``source/03_evaluation_metrics/03_evaluation_metrics.ipynb``), and add
     :data:`NBGRADER_CONFIG` to ``course/nbgrader_config.py`` once; returns the written paths.
-    The notebooks themselves are left as they are."""
+    The notebooks themselves are left as they are. A course source notebook that differs from
+    what would be written (a teacher changed its points or added cells) is not overwritten:
+    MarkingError names every such file, and nothing is written, unless ``force``."""
     import nbformat
 
     course = Path(course)
     marked = [(Path(p), _read_and_mark(p)[1]) for p in paths]  # all or none
+    targets = [(course / "source" / path.stem / path.name, notebook) for path, notebook in marked]
+    changed = [target for target, notebook in targets
+               if not force and target.exists() and not _same_file(target, notebook)]
+    if changed:
+        raise MarkingError(
+            "the course's source notebook differs from the marked notebook (points or cells "
+            "changed there?), so it is not overwritten: " + ", ".join(map(str, changed))
+            + "; give --force to replace it (the changes there are lost), or leave it out")
     written = []
-    for path, notebook in marked:
-        target = course / "source" / path.stem / path.name
+    for target, notebook in targets:
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, target)
         written.append(target)
@@ -277,3 +286,14 @@ def write_course(paths, course) -> list:
     if NBGRADER_CONFIG.strip() not in text:
         config.write_text(text.rstrip("\n") + "\n" + NBGRADER_CONFIG, encoding="utf-8")
     return written
+
+
+def _same_file(target, notebook) -> bool:
+    """Whether the notebook file ``target`` holds ``notebook`` (as nbformat would write it)."""
+    import nbformat
+
+    try:
+        return nbformat.read(target, as_version=4) == nbformat.reads(nbformat.writes(notebook),
+                                                                     as_version=4)
+    except Exception:  # noqa: BLE001 - unreadable: it differs
+        return False

@@ -215,7 +215,7 @@ def main(argv=None) -> int:
     """``python -m nasbook.student NOTEBOOK... [--out build/student]``: write student copies;
     ``python -m nasbook.student --mark NOTEBOOK...``: mark the notebooks, in place, as nbgrader
     source notebooks (``nasbook.marking``); ``--course DIR``: copy them, marked, into an nbgrader
-    course."""
+    course (a source notebook there that differs is kept unless ``--force``)."""
     parser = argparse.ArgumentParser(prog="python -m nasbook.student", description=main.__doc__)
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=Path("build/student"))
@@ -227,10 +227,14 @@ def main(argv=None) -> int:
     parser.add_argument("--course", type=Path, default=None, metavar="DIR",
                         help="instead of copies, write each notebook, marked, into the nbgrader "
                              "course DIR as its own assignment (DIR/source/NAME/NAME.ipynb) and "
-                             "set nbgrader's stubs to these in DIR/nbgrader_config.py")
+                             "set nbgrader's stubs to these in DIR/nbgrader_config.py; a "
+                             "source notebook there that differs is not overwritten")
+    parser.add_argument("--force", action="store_true",
+                        help="with --course: overwrite course source notebooks that differ "
+                             "(a teacher's points and added cells there are lost)")
     args = parser.parse_args(argv)
     if args.mark or args.course:
-        return _mark(args.notebooks, args.course)
+        return _mark(args.notebooks, args.course, force=args.force)
     try:
         written = write_student_copies(args.notebooks, args.out, check=not args.no_check)
     except (StudentCopyError, OSError) as exc:
@@ -244,11 +248,11 @@ def main(argv=None) -> int:
     return 0
 
 
-def _mark(paths, course=None) -> int:
+def _mark(paths, course=None, force=False) -> int:
     from nasbook.marking import mark_files, write_course
 
     try:
-        done = write_course(paths, course) if course else mark_files(paths)
+        done = write_course(paths, course, force=force) if course else mark_files(paths)
     except (ValueError, OSError) as exc:  # a MarkingError, or a file that is not a notebook
         print(f"nasbook.student: error: {exc}", file=sys.stderr)
         return 1

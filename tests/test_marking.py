@@ -181,6 +181,31 @@ def test_mark_command_writes_once_then_leaves_files_alone(tmp_path, capsys):
     assert "bad.ipynb" in capsys.readouterr().err
 
 
+def test_course_refuses_to_overwrite_a_source_notebook_a_teacher_changed(tmp_path, capsys):
+    lesson, course = tmp_path / "03_metrics.ipynb", tmp_path / "course"
+    nbformat.write(_notebook(), lesson)
+    assert student_main(["--course", str(course), str(lesson)]) == 0
+    target = course / "source" / "03_metrics" / "03_metrics.ipynb"
+    assert student_main(["--course", str(course), str(lesson)]) == 0  # the same: rewritten
+    # the teacher gives the F1 check 3 points (the Create Assignment toolbar) and adds a cell
+    source = nbformat.read(target, as_version=4)
+    check = next(c for c in source.cells if _nbgrader(c).get("grade_id") == "check_f1")
+    check.metadata["nbgrader"]["points"] = 3
+    source.cells.append(nbformat.v4.new_markdown_cell("Due Friday."))
+    nbformat.write(source, target)
+    changed = target.read_bytes()
+    capsys.readouterr()
+    assert student_main(["--course", str(course), str(lesson)]) == 1
+    err = capsys.readouterr().err
+    assert "differs from the marked notebook" in err and str(target) in err and "--force" in err
+    assert target.read_bytes() == changed
+    assert student_main(["--course", str(course), str(lesson), "--force"]) == 0
+    again = nbformat.read(target, as_version=4)
+    assert [c.source for c in again.cells] == [c.source for c in mark(_notebook()).cells]
+    assert _nbgrader(next(c for c in again.cells if "check_f1" in c.source))["points"] == 1
+    assert (course / "nbgrader_config.py").read_text().count("c.ClearSolutions.code_stub") == 1
+
+
 def _wrong_f1(y_true, y_pred):
     return 0.5
 
