@@ -180,3 +180,26 @@ def test_the_command_line_offers_explain_build(capsys):
         main(["bench", "explain-build", "--help"])
     text = capsys.readouterr().out
     assert done.value.code == 0 and "--epochs" in text and "--examples" in text
+
+
+def test_notebook_12_exercise_4_model_answer_figures():
+    # the figures model answer 4 of notebook 12 states, on the shipped table (seed 0)
+    full = nb.bench.load_explanations()
+    table = full[full.seed == 0].copy()
+    table["val_accuracy"] = table["bench_val_accuracy"]
+    keys = list(nb.bench.DECISIONS)
+    front = nb.bench.pareto_front(table, [("val_accuracy", "max"),
+                                          ("ig_insertion_vs_random", "max")])
+    front = front.merge(table[["arch_id", *keys]], on=keys)
+    assert sorted(front.arch_id) == [211, 289, 300, 307, 312, 319]
+    assert (front.filters == 64).all() and (front.activation == "relu").all()
+    shallow = front[front.n_blocks != 3]
+    assert len(shallow) == 1 and tuple(shallow[keys].iloc[0]) == (2, 64, 7, "average", "relu",
+                                                                  "residual")
+    nothing = table.assign(no_information=table.ig_insertion_auc.mean()
+                           - table.random_insertion_auc)
+    null_front = nb.bench.pareto_front(nothing, [("val_accuracy", "max"),
+                                                 ("no_information", "max")])
+    null_front = null_front.merge(table[["arch_id", *keys]], on=keys)
+    assert len(null_front) == 38
+    assert sorted(set(null_front.arch_id) & set(front.arch_id)) == [289]

@@ -117,6 +117,28 @@ def test_rashomon_control_by_training_run():
         rashomon_control(maps_a, {1: base_b, 2: base_b, 4: base_b})
 
 
+def test_rashomon_control_checks_the_premise_of_equal_accuracy():
+    rng = np.random.default_rng(1)
+    maps_a = {s: rng.normal(size=(20, 40)) for s in (1, 2, 3)}
+    maps_b = {s: rng.normal(size=(20, 40)) for s in (1, 2, 3)}
+    a = {1: 0.757, 2: 0.770, 3: 0.765}
+    apart = rashomon_control(maps_a, maps_b, accuracy_a=a, accuracy_b={1: 0.783, 2: 0.808,
+                                                                      3: 0.795})
+    assert list(apart.accuracy_b) == [0.783, 0.808, 0.795]
+    gap = (0.783 + 0.808 + 0.795) / 3 - (0.757 + 0.770 + 0.765) / 3
+    assert apart.attrs["accuracy_gap"] == pytest.approx(gap)
+    assert apart.attrs["accuracy_spread"] == pytest.approx(0.025)   # arch B's range
+    assert apart.attrs["equally_accurate"] is False
+    close = rashomon_control(maps_a, maps_b, accuracy_a=a, accuracy_b={1: 0.770, 2: 0.760,
+                                                                      3: 0.768})
+    assert close.attrs["equally_accurate"] is True
+    assert "accuracy_gap" not in rashomon_control(maps_a, maps_b).attrs
+    with pytest.raises(ValueError, match="both architectures"):
+        rashomon_control(maps_a, maps_b, accuracy_a=a)
+    with pytest.raises(ValueError, match="one accuracy per seed"):
+        rashomon_control(maps_a, maps_b, accuracy_a=a, accuracy_b={1: 0.7, 2: 0.7})
+
+
 def test_residual_given_is_fitted_per_seed():
     t = _table(0.0)
     t.loc[t.seed == 1, "ig_deletion_auc"] += 0.5 * t.loc[t.seed == 1, "random_deletion_auc"]

@@ -220,7 +220,8 @@ def agreement_with(folder, reference, *, seed=0, method="ig", k=5, arch_ids=None
     return pd.DataFrame(rows)
 
 
-def rashomon_control(maps_a, maps_b, *, k=5) -> "pd.DataFrame":
+def rashomon_control(maps_a, maps_b, *, k=5, accuracy_a=None,
+                     accuracy_b=None) -> "pd.DataFrame":
     """A Rashomon comparison whose unit is the training run: ``maps_a`` and ``maps_b`` map
     each training seed to the maps (same inputs) of architecture A and of architecture B
     trained with that seed (the same seeds for both, at least 3). For every seed ``s``, with
@@ -234,7 +235,17 @@ def rashomon_control(maps_a, maps_b, *, k=5) -> "pd.DataFrame":
 
     Agreement is the mean over examples of :func:`map_agreement`'s rank correlation (and the
     top-k overlap, ``*_overlap``). Judge it with ``nb.stats.verdict(frame.difference, 0,
-    better="lower")``: one figure per training seed.
+    better="lower")``: one figure per training seed; the rank correlation's is the primary
+    verdict, the overlap's a secondary reading. The rows are not independent (each run enters
+    two controls and one pair), so a Student-t bound on them, which takes them as independent,
+    is approximate.
+
+    The claim's premise is that the two architectures are equally accurate *as trained here*:
+    with ``accuracy_a`` and ``accuracy_b`` (seed -> test accuracy of each run) the frame gets
+    the columns ``accuracy_a``, ``accuracy_b`` and ``attrs`` ``accuracy_gap`` (the gap of the two
+    architectures' mean accuracies), ``accuracy_spread`` (the larger of the two
+    within-architecture ranges over the seeds: the seed-to-seed spread) and
+    ``equally_accurate`` (gap <= spread; otherwise the pair is not a Rashomon pair in this run).
 
     Usage: ``rashomon_control({1: a1, 2: a2, 3: a3}, {1: b1, 2: b2, 3: b3})``
     """
@@ -260,7 +271,21 @@ def rashomon_control(maps_a, maps_b, *, k=5) -> "pd.DataFrame":
         rows.append({"seed": s, "other seed": nxt, "control": (ra + rb) / 2, "pair": rp,
                      "difference": rp - (ra + rb) / 2, "control_overlap": (oa + ob) / 2,
                      "pair_overlap": op, "difference_overlap": op - (oa + ob) / 2})
-    return pd.DataFrame(rows).set_index("seed")
+    frame = pd.DataFrame(rows).set_index("seed")
+    if (accuracy_a is None) != (accuracy_b is None):
+        raise ValueError("pass the test accuracies of both architectures (accuracy_a and "
+                         "accuracy_b), or of neither")
+    if accuracy_a is not None:
+        for name, acc in (("accuracy_a", accuracy_a), ("accuracy_b", accuracy_b)):
+            if sorted(acc) != sorted(seeds):
+                raise ValueError(f"{name} needs one accuracy per seed {sorted(seeds)}, got "
+                                 f"{sorted(acc)}")
+            frame[name] = [float(acc[s]) for s in frame.index]
+        gap = abs(frame.accuracy_a.mean() - frame.accuracy_b.mean())
+        spread = max(float(np.ptp(frame.accuracy_a)), float(np.ptp(frame.accuracy_b)))
+        frame.attrs.update(accuracy_gap=float(gap), accuracy_spread=spread,
+                           equally_accurate=bool(gap <= spread))
+    return frame
 
 
 # ----------------------------------------------------------------------------- shipping
