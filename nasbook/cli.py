@@ -10,7 +10,7 @@ Usage::
     nasbook bench build                 # (re)build the tabular benchmark, resumable
     nasbook bench explain-build         # explanation quality of every architecture, resumable
     nasbook report runs/demo -o report.html   # one self-contained HTML page of the search
-    nasbook grade build/student/*.ipynb --json grades.json   # grade students' notebooks
+    nasbook grade subs/*/03_*.ipynb --reference build/student/03_evaluation_metrics.ipynb
     nasbook search ... --workers 2      # two local worker processes train trials in parallel
     nasbook search ... --chief --port 8000   # serve the strategy to workers started elsewhere
     nasbook worker --chief HOST:8000 --run-dir runs/demo
@@ -145,8 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--timeout", type=float, default=600,
                     help="seconds per notebook (default 600)")
     gr.add_argument("--reference", default=None,
-                    help="the teacher's (or the handed-out) notebook: its exercises are the "
-                         "ones expected, so a deleted exercise counts as missing")
+                    help="the handed-out (marked) notebook: its exercises are the ones "
+                         "expected (a deleted one counts as missing) and its locked check "
+                         "cells are put back into each submission before it runs (a changed "
+                         "one is reported); without it the submitted check cells are trusted")
     gr.add_argument("--full", action="store_true",
                     help="run in full mode (default: quick mode; the checks are the same)")
 
