@@ -36,6 +36,8 @@ def main(argv=None):
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 256])
     parser.add_argument("--boot", type=int, default=1000)
+    parser.add_argument("--report-only", action="store_true",
+                        help="measure nothing: print the figures of the rows already in --out")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import tensorflow as tf
@@ -56,6 +58,8 @@ def main(argv=None):
     fixed = {"dropout": 0.0, "l2": 0.0, "optimizer": "adam", "learning_rate": 3e-3}
     todo = [i for i in range(len(configs))
             if any((i, b) not in done for b in args.batches)][:args.limit]
+    if args.report_only:
+        todo = []
     info = machine()
     print(f"machine: {info}")
     reference = out.with_name(out.name + ".reference.csv")
@@ -95,9 +99,10 @@ def main(argv=None):
                   f"{cv['median_ms']:.2f}), cpu {rows.cpu_median_ms.min():.3f}-"
                   f"{rows.cpu_median_ms.max():.3f} ms (cv {cv['cpu_median_ms']:.2f}), load "
                   f"{rows.load_1min.min():.1f}-{rows.load_1min.max():.1f}")
-    from nasbook.bench.latency import correlations
+    from nasbook.bench.latency import correlations, flops_vs_params
 
     figures = correlations(table, n_boot=args.boot, seed=0)
+    better = flops_vs_params(table, n_boot=args.boot, seed=0).set_index("batch")
     for b, rows in table.groupby("batch"):
         print(f"\nbatch {b}: {len(rows)} architectures, median latency wall "
               f"{rows.median_ms.median():.3f} ms, cpu {rows.cpu_median_ms.median():.3f} ms, "
@@ -106,6 +111,10 @@ def main(argv=None):
         for r in figures[figures.batch == b].itertuples():
             print(f"  Spearman rho({r.x}, {r.y}) {r.rho:+.3f} [{r.low:+.3f}, {r.high:+.3f}] "
                   f"(95% bootstrap over {r.n} architectures)")
+        d = better.loc[b]
+        print(f"  FLOPs predict cpu latency better than params: {d.verdict.upper()} (rho "
+              f"difference {d.difference:+.3f}, paired bootstrap 95% [{d.low:+.3f}, "
+              f"{d.high:+.3f}], one-sided 95% lower bound {d.bound:+.3f}, n = {d.n})")
 
 if __name__ == "__main__":
     main()

@@ -112,6 +112,23 @@ def test_latency_correlations_recover_a_monotone_and_an_unrelated_predictor():
     assert (figures["rho"] <= figures["high"] + 1e-12).all()
 
 
+def test_flops_against_params_is_judged_on_a_paired_bootstrap():
+    from nasbook.bench.latency import flops_vs_params
+
+    table = _latency_table()   # latency follows FLOPs; params are FLOPs shuffled
+    judged = flops_vs_params(table, n_boot=200).set_index("batch")
+    assert (judged["verdict"] == "met").all() and (judged["bound"] > 0.3).all()
+    assert (judged["low"] <= judged["difference"]).all()
+    # the same table with the two columns swapped: params now predict, FLOPs do not
+    swapped = table.rename(columns={"flops": "params", "params": "flops"})
+    assert (flops_vs_params(swapped, n_boot=200)["verdict"] == "missed").all()
+    # identical predictors: no difference, not a win
+    same = table.assign(params=table["flops"])
+    assert (flops_vs_params(same, n_boot=50)["verdict"] == "missed").all()
+    with pytest.raises(ValueError, match="clock"):
+        flops_vs_params(table, clock="gpu")
+
+
 def test_the_latency_table_joins_the_benchmark_and_refuses_what_it_lacks(tmp_path):
     import hashlib
 

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["measure", "measure_stable", "flops", "machine", "latency_metric", "load_latency",
-           "latency_path", "with_latency", "correlations", "CLOCKS"]
+           "latency_path", "with_latency", "correlations", "flops_vs_params", "CLOCKS"]
 
 
 def machine() -> dict:
@@ -209,4 +209,36 @@ def correlations(latency, *, n_boot=1000, seed=0, level=0.95):
             rows.append({"batch": int(batch), "x": x, "y": y, "n": len(part),
                          "rho": float(spearmanr(a, b).statistic), "low": float(low),
                          "high": float(high)})
+    return pd.DataFrame(rows)
+
+
+def flops_vs_params(latency, *, clock="cpu", n_boot=1000, seed=0, level=0.95):
+    """Do FLOPs predict latency better than parameters? Per batch size, rho(FLOPs, latency) -
+    rho(params, latency), with a paired bootstrap over architectures (each resample draws the
+    same architectures for both rhos) and the verdict on "FLOPs' rho is higher": met only when
+    the one-sided ``level`` lower bound is above 0 (the words of :mod:`nasbook.stats`).
+
+    Usage: ``flops_vs_params(nb.bench.load_latency())``"""
+    import pandas as pd
+    from scipy.stats import spearmanr
+
+    from nasbook.stats import MET, MISSED, NOT_SHOWN
+
+    if clock not in CLOCKS:
+        raise ValueError(f"clock is one of {sorted(CLOCKS)}, got {clock!r}")
+    y = CLOCKS[clock]
+    rng = np.random.default_rng(seed)
+    rows = []
+    for batch, part in latency.groupby("batch"):
+        f, p, t = (part[c].to_numpy(float) for c in ("flops", "params", y))
+        diff = spearmanr(f, t).statistic - spearmanr(p, t).statistic
+        idx = rng.integers(0, len(part), size=(n_boot, len(part)))
+        boots = np.array([spearmanr(f[i], t[i]).statistic - spearmanr(p[i], t[i]).statistic
+                          for i in idx])
+        bound = float(np.nanquantile(boots, 1 - level))
+        low, high = np.nanquantile(boots, [(1 - level) / 2, (1 + level) / 2])
+        word = MISSED if diff <= 0 else (MET if bound > 0 else NOT_SHOWN)
+        rows.append({"batch": int(batch), "clock": clock, "n": len(part),
+                     "difference": float(diff), "low": float(low), "high": float(high),
+                     "bound": bound, "verdict": word})
     return pd.DataFrame(rows)
