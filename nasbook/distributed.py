@@ -89,6 +89,8 @@ CHIEF_SILENCE = 2.5                # a worker gives up after this long without a
 REMOTE_SILENCE = 60.0              # the chief gives a remote worker's trial away after this
 GRACE = 2.0                        # seconds a finished worker gets to exit before SIGTERM
 REAPED = "INVALID"                 # heartbeat answer: your trial went to another worker
+ENDED_GRACE = 60.0                 # a chief on another host that said "ended": wait this long
+                                   # for it to come back (a resume) before taking it as over
 
 
 def _error(message):
@@ -885,16 +887,18 @@ def _pid_alive(pid) -> bool:
         return True
 
 
-def _connect(address, run_dir, tuner_id, timeout):
+def _connect(address, run_dir, tuner_id, timeout, search_id=None):
     """The chief's first heartbeat answer; None if the search has ended. Waits up to
     ``timeout`` seconds for a chief that is not up yet, but gives up at once on a chief on this
-    machine whose process is gone."""
+    machine whose process is gone or that said it ended, and after ``ENDED_GRACE`` seconds on a
+    chief of the same search on another machine that said it ended (it may be resuming)."""
     import grpc
 
     from keras_tuner.src import protos
 
     port = int(address.rsplit(":", 1)[1])
     deadline = time.monotonic() + timeout
+    ended_seen = None  # when this worker first read "ended" from a chief on another host
     request = protos.get_service().GetTrialRequest(trial_id=HEARTBEAT + tuner_id)
     while True:
         # a fresh channel each try: gRPC's reconnect back-off would otherwise stretch the wait
@@ -905,13 +909,20 @@ def _connect(address, run_dir, tuner_id, timeout):
             except grpc.RpcError as exc:
                 code = exc.code().name
         info = rundir.read_json(Path(run_dir) / CHIEF_FILE) or {}
-        if info.get("port") == port and info.get("hostname") == socket.gethostname():
-            if info.get("state") == "ended":
+        ours = info.get("port") == port and search_id in (None, info.get("search_id"))
+        here = info.get("hostname") == socket.gethostname()
+        if ours and info.get("state") == "ended":
+            if here:
                 return None
-            if not _pid_alive(info.get("pid")):
-                raise _error(f"the chief of {run_dir} (pid {info.get('pid')} on this machine) "
-                             f"is gone; start the search again (the same nb.search or nasbook "
-                             f"search --chief command) to resume")
+            ended_seen = ended_seen or time.monotonic()
+            if time.monotonic() - ended_seen >= min(ENDED_GRACE, timeout):
+                return None
+        else:
+            ended_seen = None
+        if ours and here and info.get("state") != "ended" and not _pid_alive(info.get("pid")):
+            raise _error(f"the chief of {run_dir} (pid {info.get('pid')} on this machine) "
+                         f"is gone; start the search again (the same nb.search or nasbook "
+                         f"search --chief command) to resume")
         if time.monotonic() >= deadline:
             raise _error(f"no nasbook chief answers at {address} after {timeout:.0f} s "
                          f"({code}); start it first (nasbook search --chief --port {port} "
@@ -945,7 +956,7 @@ def run_worker(chief, run_dir, tuner_id=None, connect_timeout=30.0) -> int:
     manifest, job = _load_job(run_dir, wait=connect_timeout)
     connect_timeout = max(1.0, connect_timeout - (time.monotonic() - started))
 
-    resp = _connect(address, run_dir, tuner_id, connect_timeout)
+    resp = _connect(address, run_dir, tuner_id, connect_timeout, job["search_id"])
     if resp is None:
         print(f"nasbook worker {tuner_id}: the search in {run_dir} has ended; nothing to do",
               file=sys.stderr, flush=True)
