@@ -51,7 +51,7 @@ What the chief does that keras-tuner's ``start_server`` does not (measured on 1.
 ~20 s after the last trial and hangs when the failure limit is hit): it watches its workers
 (process exit, and a heartbeat every second for workers on other machines) and ends as soon as
 no trial is left; a trial whose worker died is run again by another worker (a replacement worker
-is started locally), and recorded failed if it kills a second worker; nasbook's stop conditions
+is started locally, at most N per call), and recorded failed if it kills a second worker; nasbook's stop conditions
 (time budget, target, failures in a row) are applied by not handing out more trials. A worker
 whose chief stops answering exits within a few seconds, saying so.
 
@@ -877,6 +877,18 @@ def _watchdog(stub, tuner_id, address, run_dir, state):
 
 
 def _pid_alive(pid) -> bool:
+    """Whether process ``pid`` on this machine runs. POSIX: signal 0 (no signal is sent). On
+    Windows ``os.kill(pid, 0)`` would send Ctrl-C (signal 0 is CTRL_C_EVENT there), so psutil
+    asks instead, and without psutil the process is taken as alive (the heartbeat decides)."""
+    if os.name == "nt":  # pragma: no cover - the tests run on Linux
+        try:
+            import psutil
+        except ImportError:
+            return True
+        try:
+            return psutil.pid_exists(int(pid))
+        except (ValueError, TypeError):
+            return False
     try:
         os.kill(int(pid), 0)
     except (OSError, ValueError, TypeError):

@@ -13,7 +13,7 @@ from nasbook.exercises._base import Verdict, _number_answer, _verdict
 __all__ = ["check_makespan", "check_epoch_time"]
 
 
-# --- N workers sharing the trials (notebook 13, section 1) ----------------------------------------
+# --- N workers sharing the trials (notebook 13, section 2) ----------------------------------------
 
 def _makespan(durations, workers):
     """Reference: trials handed out in order, each to the first worker that is free; the time
@@ -66,7 +66,7 @@ def check_makespan(fn, quiet=False) -> Verdict:
                     difference=0.0)
 
 
-# --- one epoch: a cost per step and a cost per example (notebook 13, section 5) ------------------
+# --- one epoch: a cost per step and a cost per example (notebook 13, section 6) ------------------
 
 def _epoch_time(n_examples, batch_size, step_s, example_s):
     return math.ceil(n_examples / batch_size) * step_s + n_examples * example_s
