@@ -1,4 +1,4 @@
-"""Distributed search on keras-tuner's own chief/worker engine (its gRPC Oracle service).
+"""Distributed search on keras-tuner's chief/worker engine (its Oracle and gRPC protocol).
 
 Usage::
 
@@ -10,8 +10,8 @@ or, on several machines sharing a file system (see the README)::
     nasbook worker --chief chief-host:8000 --run-dir /shared/runs/d                 # per worker
 
 How it works. The calling process is the chief: it holds the strategy's Oracle (the one
-``nb.search`` made, reloaded from the run directory on resume) and serves it with keras-tuner's
-own ``OracleServicer`` over gRPC on 127.0.0.1 (unless told otherwise). Each worker is a
+``nb.search`` made, reloaded from the run directory on resume) and serves it over gRPC on
+127.0.0.1 (unless told otherwise) with a subclass of keras-tuner's ``OracleServicer``. Each worker is a
 ``nasbook worker`` process: keras-tuner sees ``KERASTUNER_TUNER_ID`` / ``KERASTUNER_ORACLE_IP``
 / ``KERASTUNER_ORACLE_PORT`` and proxies the Oracle through its ``OracleClient``; the worker runs
 nasbook's trial loop (the same runner as ``workers=1``) on the trials the chief hands out.
@@ -25,10 +25,14 @@ Who writes what in the run directory (one writer per file):
 - a worker: the files of the trial it runs (``trial_NN/nasbook_trial.json``, ``model.keras``,
   ``tensorboard/trial_NN``) and ``tuner<i>.json``; its log goes to ``workers/<id>.log``.
 
-Which part is whose. keras-tuner provides the gRPC service (``OracleServicer``, reused here
-with every call taken under one lock), the client side of a worker (``OracleClient``, chosen by
-the three environment variables above) and the Oracle. Everything about *processes* is
-nasbook's: starting the local workers, noticing that one died, and giving its trial to another.
+Which part is whose. keras-tuner provides the Oracle, the gRPC protocol (its ``Oracle``
+service and messages), the servicer that nasbook subclasses (:func:`_servicer`: ``CreateTrial``
+and ``EndTrial`` go through :class:`_Chief`, which applies nasbook's stop conditions, heartbeats
+arrive as ``GetTrial`` requests and are answered by nasbook, every other call is keras-tuner's,
+taken under one lock) and the client side of a worker (``OracleClient``, chosen by the three
+environment variables above). The worker's loop (:func:`run_worker`) and everything about
+*processes* is nasbook's: starting the local workers, noticing that one died, and giving its
+trial to another.
 keras-tuner 1.4.8 alone never does the last: ``Oracle.create_trial`` hands a running trial back
 only to the *same* tuner id, and ``oracle_chief.start_server`` never asks whether a worker is
 alive, so a killed worker's trial would wait forever. nasbook's :meth:`_Chief.give_away` puts
@@ -89,8 +93,8 @@ CHIEF_SILENCE = 2.5                # a worker gives up after this long without a
 REMOTE_SILENCE = 60.0              # the chief gives a remote worker's trial away after this
 GRACE = 2.0                        # seconds a finished worker gets to exit before SIGTERM
 REAPED = "INVALID"                 # heartbeat answer: your trial went to another worker
-ENDED_GRACE = 60.0                 # a chief on another host that said "ended": wait this long
-                                   # for it to come back (a resume) before taking it as over
+ENDED_GRACE = 60.0                 # a chief file saying "ended": wait this long for a chief
+                                   # that resumes the search before taking it as over
 
 
 def _error(message):
@@ -241,6 +245,9 @@ def _chief_gpu_memory(workers) -> None:
         try:
             tf.config.experimental.set_memory_growth(gpu, True)
         except RuntimeError:  # TensorFlow already runs here
+            # TensorFlow reads TF_FORCE_GPU_ALLOW_GROWTH itself; get_memory_growth does not show it
+            if os.environ.get("TF_FORCE_GPU_ALLOW_GROWTH") == "true":  # TensorFlow's spelling
+                continue
             if not tf.config.experimental.get_memory_growth(gpu):
                 print(f"nasbook: this process started TensorFlow on {gpu.name} without memory "
                       f"growth, so it may hold most of that GPU's memory and leave little to "
@@ -369,6 +376,7 @@ class _Chief:
         self.reaped = set()       # tuner ids whose trial was given away
         self.deaths = {}          # trial id -> how many workers died running it
         self.ended = 0            # trials ended in this call
+        self.failed_out = False   # stopped by the failure limit (not a finished search)
 
     # -- helpers --
 
@@ -434,6 +442,7 @@ class _Chief:
                 self.failures = []
             if len(self.failures) >= self.max_failures and self.hard_reason is None:
                 self.hard_reason = f"{len(self.failures)} failed trials in a row"
+                self.failed_out = True
 
     def heartbeat(self, tuner_id):
         import keras_tuner
@@ -665,6 +674,7 @@ def serve(tuner, *, run_dir, dataset, space, objective, epochs, patience, batch_
     write_json_manifest = log.save
     write_json_manifest()
     replacements = 0
+    finished_at = None   # set once no trial is left: the chief file then says "ended"
     exit_codes = {}
     seen_done = {tid for tid, r in rundir.records(run_dir).items() if r.get("status") != "running"}
     try:
@@ -677,7 +687,7 @@ def serve(tuner, *, run_dir, dataset, space, objective, epochs, patience, batch_
             print(f"nasbook: chief serving {run_dir.name} on {host}:{port}; start workers with"
                   f"\n  nasbook worker --chief {shown}:{port} --run-dir {run_dir}",
                   file=sys.stderr, flush=True)
-        finished_at, last_ended = None, -1
+        last_ended = -1
         while True:
             runner_module.Interrupt.check()
             time.sleep(0.1)
@@ -743,7 +753,11 @@ def serve(tuner, *, run_dir, dataset, space, objective, epochs, patience, batch_
             _stop_processes(alive, 0)
         server.stop(None)
         quiet.close()
-        info["state"] = "ended"
+        # "ended": the search is over (a worker started later exits 0); "stopped": interrupted
+        # or failed (Ctrl-C, an error, the failure limit): its workers exit with an error, so a
+        # Kubernetes restart waits for the chief that resumes it
+        info["state"] = ("ended" if finished_at is not None and not chief.failed_out
+                         else "stopped")
         info["ended_at"] = time.time()
         write_info()
         session["trials_run"] = chief.ended
@@ -879,7 +893,8 @@ def _watchdog(stub, tuner_id, address, run_dir, state):
 def _pid_alive(pid) -> bool:
     """Whether process ``pid`` on this machine runs. POSIX: signal 0 (no signal is sent). On
     Windows ``os.kill(pid, 0)`` would send Ctrl-C (signal 0 is CTRL_C_EVENT there), so psutil
-    asks instead, and without psutil the process is taken as alive (the heartbeat decides)."""
+    asks instead (if installed: it is not a dependency of nasbook); without it the process is
+    taken as alive, so a dead chief is noticed by its silence (heartbeats), not its pid."""
     if os.name == "nt":  # pragma: no cover - the tests run on Linux
         try:
             import psutil
@@ -901,16 +916,17 @@ def _pid_alive(pid) -> bool:
 
 def _connect(address, run_dir, tuner_id, timeout, search_id=None):
     """The chief's first heartbeat answer; None if the search has ended. Waits up to
-    ``timeout`` seconds for a chief that is not up yet, but gives up at once on a chief on this
-    machine whose process is gone or that said it ended, and after ``ENDED_GRACE`` seconds on a
-    chief of the same search on another machine that said it ended (it may be resuming)."""
+    ``timeout`` seconds for a chief that is not up yet. A chief file of this search that says
+    "ended" (a worker started late) is trusted after ``ENDED_GRACE`` seconds without a chief,
+    or at the deadline if that comes first: a chief resuming the search may still be starting.
+    Gives up at once on a chief on this machine whose process is gone."""
     import grpc
 
     from keras_tuner.src import protos
 
     port = int(address.rsplit(":", 1)[1])
     deadline = time.monotonic() + timeout
-    ended_seen = None  # when this worker first read "ended" from a chief on another host
+    ended_seen = None  # when this worker first read "ended" for this search
     request = protos.get_service().GetTrialRequest(trial_id=HEARTBEAT + tuner_id)
     while True:
         # a fresh channel each try: gRPC's reconnect back-off would otherwise stretch the wait
@@ -922,20 +938,19 @@ def _connect(address, run_dir, tuner_id, timeout, search_id=None):
                 code = exc.code().name
         info = rundir.read_json(Path(run_dir) / CHIEF_FILE) or {}
         ours = info.get("port") == port and search_id in (None, info.get("search_id"))
-        here = info.get("hostname") == socket.gethostname()
+        now = time.monotonic()
         if ours and info.get("state") == "ended":
-            if here:
-                return None
-            ended_seen = ended_seen or time.monotonic()
-            if time.monotonic() - ended_seen >= min(ENDED_GRACE, timeout):
+            ended_seen = ended_seen or now
+            if now - ended_seen >= ENDED_GRACE or now >= deadline:
                 return None
         else:
             ended_seen = None
-        if ours and here and info.get("state") != "ended" and not _pid_alive(info.get("pid")):
-            raise _error(f"the chief of {run_dir} (pid {info.get('pid')} on this machine) "
-                         f"is gone; start the search again (the same nb.search or nasbook "
-                         f"search --chief command) to resume")
-        if time.monotonic() >= deadline:
+            if ours and info.get("hostname") == socket.gethostname() and \
+                    not _pid_alive(info.get("pid")):
+                raise _error(f"the chief of {run_dir} (pid {info.get('pid')} on this machine) "
+                             f"is gone; start the search again (the same nb.search or nasbook "
+                             f"search --chief command) to resume")
+        if now >= deadline:
             raise _error(f"no nasbook chief answers at {address} after {timeout:.0f} s "
                          f"({code}); start it first (nasbook search --chief --port {port} "
                          f"...), check the host and port, and across machines the network or "
