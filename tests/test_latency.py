@@ -122,11 +122,28 @@ def test_flops_against_params_is_judged_on_a_paired_bootstrap():
     # the same table with the two columns swapped: params now predict, FLOPs do not
     swapped = table.rename(columns={"flops": "params", "params": "flops"})
     assert (flops_vs_params(swapped, n_boot=200)["verdict"] == "missed").all()
-    # identical predictors: no difference, not a win
+    # identical predictors: a difference of 0 with a bound of 0, not a win ("not shown", as
+    # nasbook.stats says of a mean exactly at the goal)
     same = table.assign(params=table["flops"])
-    assert (flops_vs_params(same, n_boot=50)["verdict"] == "missed").all()
+    assert (flops_vs_params(same, n_boot=50)["verdict"] == "not shown").all()
     with pytest.raises(ValueError, match="clock"):
         flops_vs_params(table, clock="gpu")
+
+
+def test_drift_is_the_coefficient_of_variation_of_each_reference():
+    import pandas as pd
+
+    from nasbook.bench.latency import drift
+
+    ref = pd.DataFrame({"arch_id": [0, 0, 0, 323, 323, 323], "batch": 1,
+                        "median_ms": [1.0, 2.0, 3.0, 5.0, 5.0, 5.0],
+                        "cpu_median_ms": [1.0, 1.0, 1.0, 4.0, 5.0, 6.0]})
+    cpu = drift(ref).set_index("arch_id")["cv"]
+    assert cpu[0] == 0.0 and cpu[323] == pytest.approx(0.2)
+    assert drift(ref, clock="wall").set_index("arch_id")["cv"][0] == pytest.approx(0.5)
+    assert (drift(ref)["n"] == 3).all()
+    with pytest.raises(ValueError, match="clock"):
+        drift(ref, clock="gpu")
 
 
 def test_the_latency_table_joins_the_benchmark_and_refuses_what_it_lacks(tmp_path):
@@ -156,3 +173,20 @@ def test_the_latency_table_joins_the_benchmark_and_refuses_what_it_lacks(tmp_pat
     path.write_text(path.read_text().replace("256", "255", 1))
     with pytest.raises(BenchmarkError, match="SHA-256"):
         load_latency(path)
+
+
+def test_the_shipped_table_was_measured_in_a_random_order_with_its_references():
+    """The machine drifts during a run: in arch_id order (which follows FLOPs) that drift
+    would pass for an effect of FLOPs, so the shipped table was measured in a random order."""
+    from scipy.stats import spearmanr
+
+    from nasbook.bench.latency import drift, load_latency, load_latency_reference
+
+    lat = load_latency()
+    for _, rows in lat.groupby("batch"):
+        assert sorted(rows["order"]) == list(range(324))      # a permutation of the positions
+        assert abs(spearmanr(rows["order"], rows["arch_id"]).statistic) < 0.2
+    ref = load_latency_reference()
+    assert set(ref["arch_id"]) == {0, 323} and len(ref) == 48  # 12 re-measurements x 2 x 2
+    d = drift(ref)
+    assert len(d) == 4 and d["cv"].between(0, 1).all()

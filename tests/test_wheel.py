@@ -50,7 +50,8 @@ def test_the_wheel_works_outside_the_repository(tmp_path):
          source], tmp_path, env)
     (wheel,) = (tmp_path / "dist").glob("nasbook-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for table in ("mnist1d_bench.csv", "mnist1d_explanations.csv"):
+    for table in ("mnist1d_bench.csv", "mnist1d_explanations.csv", "mnist1d_bench_near.csv",
+                  "mnist1d_bench_far.csv", "mnist1d_latency.csv", "mnist1d_latency_reference.csv"):
         assert f"nasbook/tables/{table}" in names and f"nasbook/tables/{table}.sha256" in names
     assert sum(n.startswith("nasbook/lessons/") and n.endswith(".ipynb") for n in names) >= 15
 
