@@ -190,3 +190,25 @@ def test_the_shipped_table_was_measured_in_a_random_order_with_its_references():
     assert set(ref["arch_id"]) == {0, 323} and len(ref) == 48  # 12 re-measurements x 2 x 2
     d = drift(ref)
     assert len(d) == 4 and d["cv"].between(0, 1).all()
+
+
+def test_front_kept_under_drift_is_whole_without_drift_and_shrinks_with_it():
+    import numpy as np
+    import pandas as pd
+
+    from nasbook.bench.latency import front_kept_under_drift
+
+    rng = np.random.default_rng(0)
+    points = pd.DataFrame({"val_accuracy": rng.uniform(0.5, 0.9, 300),
+                           "latency_ms": rng.uniform(0.1, 1.0, 300)})
+    still = front_kept_under_drift(points, 0.0, draws=5)
+    assert still["kept"] == 1.0 and still["members"] >= 2
+    small, large = (front_kept_under_drift(points, cv, draws=100, seed=1)["kept"]
+                    for cv in (0.01, 0.5))
+    assert 1.0 >= small > large > 0.0, (small, large)
+    assert front_kept_under_drift(points, 0.3, seed=2) == front_kept_under_drift(points, 0.3,
+                                                                                 seed=2)
+    with pytest.raises(ValueError, match="cv is a spread"):
+        front_kept_under_drift(points, -0.1)
+    with pytest.raises(ValueError, match="no points"):
+        front_kept_under_drift(points.iloc[:0], 0.1)

@@ -33,7 +33,7 @@ import numpy as np
 
 __all__ = ["measure", "measure_stable", "flops", "machine", "latency_metric", "load_latency",
            "latency_path", "with_latency", "correlations", "flops_vs_params", "CLOCKS",
-           "load_latency_reference", "drift"]
+           "load_latency_reference", "drift", "front_kept_under_drift"]
 
 
 def machine() -> dict:
@@ -278,3 +278,29 @@ def drift(reference, *, clock="cpu"):
              "cv": float(r[col].std(ddof=1) / r[col].mean()) if len(r) > 1 else float("nan")}
             for (a, b), r in reference.groupby(["arch_id", "batch"])]
     return pd.DataFrame(rows)
+
+
+def front_kept_under_drift(points, cv, *, draws=200, seed=0, accuracy="val_accuracy",
+                           latency="latency_ms"):
+    """How much of the accuracy-latency front is the measurement's: each latency is multiplied
+    by independent log-normal noise of spread ``cv`` (one draw per architecture, as a
+    re-measurement in another random order would move it; approximately, since neighbours in
+    the order share part of the drift), ``draws`` times, and the share of the front's members
+    still on the front is averaged. 1.0 at ``cv = 0``.
+
+    Usage: ``front_kept_under_drift(points, drift(load_latency_reference()).cv.mean())``
+    -> ``{"members", "kept", "draws", "cv"}``"""
+    from nasbook.pareto import pareto_mask
+
+    if not np.isfinite(cv) or cv < 0:
+        raise ValueError(f"cv is a spread, a finite number >= 0, got {cv!r}")
+    xy = points[[accuracy, latency]].to_numpy(dtype=float)
+    if len(xy) == 0:
+        raise ValueError("no points: the front of nothing is empty")
+    directions = ["max", "min"]
+    on_front = pareto_mask(xy, directions)
+    factors = np.random.default_rng(seed).lognormal(0.0, cv, size=(draws, len(xy)))
+    kept = [pareto_mask(np.column_stack([xy[:, 0], xy[:, 1] * f]), directions)[on_front].mean()
+            for f in factors]
+    return {"members": int(on_front.sum()), "kept": float(np.mean(kept)), "draws": int(draws),
+            "cv": float(cv)}
