@@ -390,58 +390,65 @@ def test_a_worker_killed_mid_trial_loses_nothing_and_its_trial_runs_again(ds, sp
 
 
 def test_replacements_stop_at_n_per_call_and_the_search_resumes(ds, space, tmp_path):
-    # workers=2 allows 2 replacements: the two workers killed first (mid-trial) are replaced;
-    # of the replacements, the one killed first is not, so the search goes on with one worker;
-    # when that one has finished a trial and is killed too, it stops with the finished trials kept, and calling it
-    # again finishes it. Each kill lands on a trial not killed before (a trial that kills a
-    # second worker is recorded failed: another test's matter).
+    # workers=2 allows 2 replacements. The two workers the chief started are killed mid-trial
+    # (both hold a trial at once: _first_trials_wait_for) and replaced; one replacement is
+    # killed and not replaced, so the chief lists the other alone; that one finishes a trial
+    # (the search goes on with fewer workers) and is killed too, which stops the search with
+    # the finished trials kept; calling it again finishes it. The killer acts on what it sees,
+    # never on time: if the chief replaced a third worker or stopped after the third kill, the
+    # fourth kill never comes. Each kill lands on a trial not killed before (a trial that
+    # kills a second worker is recorded failed: another test's matter).
     run_dir = tmp_path / "cap"
-    killed, during = [], []
+    killed, seen = [], {}
 
     def killer():
         deadline = time.monotonic() + HANG_S
         while len(killed) < 4 and time.monotonic() < deadline:
             try:
                 workers = distributed.worker_processes(run_dir)
+                done = len(_completed(run_dir))
             except (OSError, ValueError, KeyError):
-                workers = []
+                workers, done = [], 0
+            gone = {k["tuner"] for k in killed}
+            live = sorted(w["tuner_id"] for w in workers)
+            if len(killed) == 3 and "alone" not in seen and live \
+                    and live == sorted({"tuner2", "tuner3"} - gone):
+                seen.update(alone=live, done=done)   # the third kill was not replaced
             for w in workers:
-                fresh = w["tuner_id"] not in {k["tuner"] for k in killed}
-                other = all(w["trial_id"] != k["trial"] for k in killed)
-                # the last one only once it has finished a trial on its own
-                ready = len(killed) < 3 or len(_completed(run_dir)) > killed[2]["done"]
-                if w["trial_id"] and fresh and other and ready and _kill_mid_trial(w, run_dir):
+                allowed = {"tuner0", "tuner1"} if len(killed) < 2 else {"tuner2", "tuner3"}
+                if (not w["trial_id"] or w["tuner_id"] not in allowed - gone
+                        or any(w["trial_id"] == k["trial"] for k in killed)):
+                    continue
+                if len(killed) == 3 and ("alone" not in seen or done <= seen["done"]):
+                    continue   # the last one only after it finished a trial on its own
+                if _kill_mid_trial(w, run_dir):
                     killed.append({"tuner": w["tuner_id"], "trial": w["trial_id"],
-                                   "pid": w["pid"], "done": len(_completed(run_dir))})
+                                   "pid": w["pid"]})
                     break
-            if len(killed) == 3:  # between the third kill and the fourth: who is left
-                during.append(sorted(w["tuner_id"] for w in workers))
             time.sleep(0.05)
 
     thread = threading.Thread(target=killer, daemon=True)
     thread.start()
-    with pytest.raises(SearchError, match="(?s)all worker processes exited before the search "
-                                          "was over.*call search again to resume"):
-        nb.search(ds, space, "random", max_trials=8, epochs=3, run_dir=run_dir,
+    with _first_trials_wait_for(2), pytest.raises(
+            SearchError, match="(?s)all worker processes exited before the search was over"
+                               ".*call search again to resume"):
+        nb.search(ds, space, "random", max_trials=10, epochs=3, run_dir=run_dir,
                   progress=False, workers=2)
     thread.join(5)
-    tuners = [k["tuner"] for k in killed]
-    assert len(killed) == 4, killed
-    assert sorted(tuners[:2]) == ["tuner0", "tuner1"]  # the two the chief started ...
-    assert sorted(tuners[2:]) == ["tuner2", "tuner3"]  # ... then their two replacements
+    assert len(killed) == 4, (killed, seen)
+    assert [k["tuner"] for k in killed][2:] == [t for t in ("tuner2", "tuner3")
+                                                if t != seen["alone"][0]] + seen["alone"]
     assert sorted(_worker_logs(run_dir)) == ["tuner0", "tuner1", "tuner2", "tuner3"]  # no 5th
-    assert killed[3]["done"] > killed[2]["done"]  # one worker went on and finished a trial
-    assert [tuners[3]] in during
     assert distributed.worker_processes(run_dir) == []
     assert not any(_alive(k["pid"]) for k in killed)
     kept = _completed(run_dir)
     assert killed[3]["trial"] not in kept
 
-    result = nb.search(ds, space, "random", max_trials=8, epochs=3, run_dir=run_dir,
+    result = nb.search(ds, space, "random", max_trials=10, epochs=3, run_dir=run_dir,
                        progress=False, workers=2)
     recs = _records(run_dir)
-    assert sorted(recs) == [str(i) for i in range(8)]
-    assert list(result.trials.status) == ["completed"] * 8
+    assert sorted(int(t) for t in recs) == list(range(10))  # ids "00".."09"
+    assert list(result.trials.status) == ["completed"] * 10
     for tid, rec in kept.items():  # nothing finished was run again
         assert recs[tid]["ended_at"] == rec["ended_at"]
 

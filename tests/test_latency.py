@@ -208,7 +208,25 @@ def test_front_kept_under_drift_is_whole_without_drift_and_shrinks_with_it():
     assert 1.0 >= small > large > 0.0, (small, large)
     assert front_kept_under_drift(points, 0.3, seed=2) == front_kept_under_drift(points, 0.3,
                                                                                  seed=2)
-    with pytest.raises(ValueError, match="cv is a spread"):
-        front_kept_under_drift(points, -0.1)
+    for bad, match in (({"cv": -0.1}, "cv is a spread"), ({"cv": None}, "cv is a spread"),
+                       ({"cv": 0.1, "draws": 0}, "draws is a whole number")):
+        with pytest.raises(ValueError, match=match):
+            front_kept_under_drift(points, **bad)
     with pytest.raises(ValueError, match="no points"):
         front_kept_under_drift(points.iloc[:0], 0.1)
+
+
+def test_front_kept_under_drift_moves_latency_only_and_keeps_the_directions():
+    import pandas as pd
+
+    from nasbook.bench.latency import front_kept_under_drift
+
+    # accuracy up, latency down: the front is p (most accurate) and q (fastest, by 1%); d is
+    # dominated (it would be the whole front with the directions swapped). p can never leave;
+    # q leaves whenever noise makes p the faster, about half the time; noise on accuracy
+    # instead (0.9 against 0.5) would never move either
+    points = pd.DataFrame({"val_accuracy": [0.9, 0.5, 0.4],
+                           "latency_ms": [1.0, 0.99, 5.0]}, index=list("pqd"))
+    out = front_kept_under_drift(points, 0.2, draws=400, seed=0)
+    assert out["members"] == 2
+    assert 0.65 < out["kept"] < 0.85, out

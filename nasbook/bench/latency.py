@@ -282,24 +282,32 @@ def drift(reference, *, clock="cpu"):
 
 def front_kept_under_drift(points, cv, *, draws=200, seed=0, accuracy="val_accuracy",
                            latency="latency_ms"):
-    """How much of the accuracy-latency front is the measurement's: each latency is multiplied
-    by independent log-normal noise of spread ``cv`` (one draw per architecture, as a
-    re-measurement in another random order would move it; approximately, since neighbours in
-    the order share part of the drift), ``draws`` times, and the share of the front's members
-    still on the front is averaged. 1.0 at ``cv = 0``.
+    """How much of the accuracy-latency front is the measurement's: the share of the front's
+    members still on it when the table's latencies are measured a second time. ``cv`` is one
+    measurement's spread (:func:`drift`, of the same batch size and clock as ``points``); the
+    shipped value and the second one each carry it, so each latency is multiplied by their
+    ratio, log-normal with log-sd ``sqrt(2 * ln(1 + cv**2))`` (~ 1.41 cv), one independent draw
+    per architecture (approximately: neighbours in the measuring order share part of the
+    drift), ``draws`` times; the shares are averaged. 1.0 at ``cv = 0``. ``points``: one row
+    per architecture (:func:`nasbook.bench.pareto.architecture_points`).
 
-    Usage: ``front_kept_under_drift(points, drift(load_latency_reference()).cv.mean())``
+    Usage: ``front_kept_under_drift(points,
+    drift(load_latency_reference()).query("batch == 1").cv.mean())``
     -> ``{"members", "kept", "draws", "cv"}``"""
     from nasbook.pareto import pareto_mask
 
-    if not np.isfinite(cv) or cv < 0:
+    if not isinstance(cv, (int, float, np.floating, np.integer)) or not np.isfinite(cv) \
+            or cv < 0:
         raise ValueError(f"cv is a spread, a finite number >= 0, got {cv!r}")
+    if not isinstance(draws, (int, np.integer)) or draws < 1:
+        raise ValueError(f"draws is a whole number >= 1, got {draws!r}")
     xy = points[[accuracy, latency]].to_numpy(dtype=float)
     if len(xy) == 0:
         raise ValueError("no points: the front of nothing is empty")
     directions = ["max", "min"]
     on_front = pareto_mask(xy, directions)
-    factors = np.random.default_rng(seed).lognormal(0.0, cv, size=(draws, len(xy)))
+    sigma = float(np.sqrt(2.0 * np.log1p(float(cv) ** 2)))
+    factors = np.random.default_rng(seed).lognormal(0.0, sigma, size=(draws, len(xy)))
     kept = [pareto_mask(np.column_stack([xy[:, 0], xy[:, 1] * f]), directions)[on_front].mean()
             for f in factors]
     return {"members": int(on_front.sum()), "kept": float(np.mean(kept)), "draws": int(draws),
