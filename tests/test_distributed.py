@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 import nasbook as nb
-from nasbook import distributed
+from nasbook import distributed, rundir
 from nasbook.results import SearchResult
 from nasbook.search import RECORD, SearchError
 from nasbook.space.identity import architecture_key
@@ -410,10 +410,13 @@ def test_replacements_stop_at_n_per_call_and_the_search_resumes(ds, space, tmp_p
             except (OSError, ValueError, KeyError):
                 workers, done = [], 0
             gone = {k["tuner"] for k in killed}
-            live = sorted(w["tuner_id"] for w in workers)
-            if len(killed) == 3 and "alone" not in seen and live \
-                    and live == sorted({"tuner2", "tuner3"} - gone):
-                seen.update(alone=live, done=done)   # the third kill was not replaced
+            if len(killed) == 3 and "alone" not in seen:
+                # the chief's own list, written after it decided on a replacement (a process
+                # killed but not yet reaped is already missing from worker_processes)
+                live = sorted((rundir.read_json(run_dir / distributed.CHIEF_FILE) or {})
+                              .get("workers") or {})
+                if live and live == sorted({"tuner2", "tuner3"} - gone):
+                    seen.update(alone=live, done=done)   # the third kill was not replaced
             for w in workers:
                 allowed = {"tuner0", "tuner1"} if len(killed) < 2 else {"tuner2", "tuner3"}
                 if (not w["trial_id"] or w["tuner_id"] not in allowed - gone
@@ -436,8 +439,6 @@ def test_replacements_stop_at_n_per_call_and_the_search_resumes(ds, space, tmp_p
                   progress=False, workers=2)
     thread.join(5)
     assert len(killed) == 4, (killed, seen)
-    assert [k["tuner"] for k in killed][2:] == [t for t in ("tuner2", "tuner3")
-                                                if t != seen["alone"][0]] + seen["alone"]
     assert sorted(_worker_logs(run_dir)) == ["tuner0", "tuner1", "tuner2", "tuner3"]  # no 5th
     assert distributed.worker_processes(run_dir) == []
     assert not any(_alive(k["pid"]) for k in killed)

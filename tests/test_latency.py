@@ -209,7 +209,9 @@ def test_front_kept_under_drift_is_whole_without_drift_and_shrinks_with_it():
     assert front_kept_under_drift(points, 0.3, seed=2) == front_kept_under_drift(points, 0.3,
                                                                                  seed=2)
     for bad, match in (({"cv": -0.1}, "cv is a spread"), ({"cv": None}, "cv is a spread"),
-                       ({"cv": 0.1, "draws": 0}, "draws is a whole number")):
+                       ({"cv": True}, "cv is a spread"),
+                       ({"cv": 0.1, "draws": 0}, "draws is a whole number"),
+                       ({"cv": 0.1, "draws": True}, "draws is a whole number")):
         with pytest.raises(ValueError, match=match):
             front_kept_under_drift(points, **bad)
     with pytest.raises(ValueError, match="no points"):
@@ -224,9 +226,19 @@ def test_front_kept_under_drift_moves_latency_only_and_keeps_the_directions():
     # accuracy up, latency down: the front is p (most accurate) and q (fastest, by 1%); d is
     # dominated (it would be the whole front with the directions swapped). p can never leave;
     # q leaves whenever noise makes p the faster, about half the time; noise on accuracy
-    # instead (0.9 against 0.5) would never move either
+    # instead (0.9 against 0.5) would rarely move either
     points = pd.DataFrame({"val_accuracy": [0.9, 0.5, 0.4],
                            "latency_ms": [1.0, 0.99, 5.0]}, index=list("pqd"))
     out = front_kept_under_drift(points, 0.2, draws=400, seed=0)
     assert out["members"] == 2
     assert 0.65 < out["kept"] < 0.85, out
+    # accuracies 1% apart, latencies 10x apart: latency noise of cv 0.2 never swaps them
+    # (noise on accuracy would)
+    far = pd.DataFrame({"val_accuracy": [0.90, 0.89], "latency_ms": [10.0, 1.0]})
+    assert front_kept_under_drift(far, 0.2, draws=400, seed=0)["kept"] == 1.0
+    # a second measurement: each latency is moved by a factor of log-variance 2 ln(1 + 0.04);
+    # q leaves when the two factors' log difference (variance 4 ln 1.04) beats the 1.25x gap,
+    # P(N(0, 4 ln 1.04) > ln 1.25) = 0.287, so kept = (1 + 0.713) / 2 = 0.857 (one
+    # measurement's noise, log-sd 0.2, would give 0.893)
+    gap = pd.DataFrame({"val_accuracy": [0.9, 0.5], "latency_ms": [1.25, 1.0]})
+    assert abs(front_kept_under_drift(gap, 0.2, draws=4000, seed=0)["kept"] - 0.857) < 0.015

@@ -289,17 +289,20 @@ def front_kept_under_drift(points, cv, *, draws=200, seed=0, accuracy="val_accur
     ratio, log-normal with log-sd ``sqrt(2 * ln(1 + cv**2))`` (~ 1.41 cv), one independent draw
     per architecture (approximately: neighbours in the measuring order share part of the
     drift), ``draws`` times; the shares are averaged. 1.0 at ``cv = 0``. ``points``: one row
-    per architecture (:func:`nasbook.bench.pareto.architecture_points`).
+    per architecture (:func:`nasbook.bench.pareto.architecture_points`). If anything an
+    overestimate: the front's members were partly picked for a lucky first measurement, which
+    a second one would not repeat, and the accuracies are held fixed.
 
     Usage: ``front_kept_under_drift(points,
     drift(load_latency_reference()).query("batch == 1").cv.mean())``
     -> ``{"members", "kept", "draws", "cv"}``"""
     from nasbook.pareto import pareto_mask
 
-    if not isinstance(cv, (int, float, np.floating, np.integer)) or not np.isfinite(cv) \
-            or cv < 0:
+    if isinstance(cv, (bool, np.bool_)) or not isinstance(
+            cv, (int, float, np.floating, np.integer)) or not np.isfinite(cv) or cv < 0:
         raise ValueError(f"cv is a spread, a finite number >= 0, got {cv!r}")
-    if not isinstance(draws, (int, np.integer)) or draws < 1:
+    if isinstance(draws, (bool, np.bool_)) or not isinstance(draws, (int, np.integer)) \
+            or draws < 1:
         raise ValueError(f"draws is a whole number >= 1, got {draws!r}")
     xy = points[[accuracy, latency]].to_numpy(dtype=float)
     if len(xy) == 0:
