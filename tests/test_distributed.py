@@ -58,6 +58,10 @@ def _records(run_dir):
     return out
 
 
+def _completed(run_dir):
+    return {t: r for t, r in _records(run_dir).items() if r["status"] == "completed"}
+
+
 def _running(run_dir):
     """``{trial_id: tuner_id}`` of the trials the chief has handed out that have no record yet
     (a record is written when its trial ends)."""
@@ -349,7 +353,7 @@ def test_a_worker_killed_mid_trial_loses_nothing_and_its_trial_runs_again(ds, sp
         # wait until some trial has finished and another is running, then kill its worker
         # (what a reader does in notebook 13: the public distributed.worker_processes)
         def target():
-            done = {t: r for t, r in _records(run_dir).items() if r["status"] == "completed"}
+            done = _completed(run_dir)
             busy = [w for w in distributed.worker_processes(run_dir) if w["trial_id"]]
             if not done or not busy:
                 return None
@@ -454,10 +458,6 @@ def test_replacements_stop_at_n_per_call_and_the_search_resumes(ds, space, tmp_p
         assert recs[tid]["ended_at"] == rec["ended_at"]
 
 
-def _completed(run_dir):
-    return {t: r for t, r in _records(run_dir).items() if r["status"] == "completed"}
-
-
 def _cli(*args):
     return [sys.executable, "-m", "nasbook.cli", *args]
 
@@ -490,7 +490,7 @@ def test_a_killed_chief_stops_its_workers_and_search_resumes(ds, space, tmp_path
         log = (run_dir / "workers" / f"{tuner}.log").read_text()
         assert f"the chief (pid {chief.pid}) was killed or crashed, so this worker stops" \
             in log, log
-    kept = {t: r for t, r in _records(run_dir).items() if r["status"] == "completed"}
+    kept = _completed(run_dir)
 
     space = nb.space.preset("mlp", ds.input_shape, ds.num_classes)  # what --space mlp made
     result = nb.search(ds, space, max_trials=4, epochs=3, run_dir=run_dir, progress=False,
